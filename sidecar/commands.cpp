@@ -1,0 +1,143 @@
+#include "commands.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <boost/asio/io_context.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "config.h"
+#include "probe_stack.h"
+#include "report.h"
+#include "site_table.h"
+
+namespace sidecar {
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0;
+}
+
+Expected<Config> load_config(const CommonOptions& options) {
+  RawConfig raw;
+  if (options.config_given || file_exists(options.config_path)) {
+    auto loaded = load_raw_config(options.config_path);
+    if (!loaded) return loaded.error();
+    raw = std::move(*loaded);
+  } else {
+    raw.file = "(built-in defaults)";
+  }
+  return finalize_config(raw, process_environment());
+}
+
+int report_error(const Error& error) {
+  fmt::print(stderr, "privatelink-sidecar: {}\n", error.message);
+  return static_cast<int>(ExitCode::error);
+}
+
+void warn_about_site(const Config& config) {
+  if (!config.site_offers_privatelink) {
+    fmt::print(stderr, "warning: site {} does not offer AWS PrivateLink; its intakes cannot resolve privately\n",
+               config.site);
+  }
+}
+
+}  // namespace
+
+int run_check_command(const CommonOptions& options, OutputFormat format) {
+  auto config = load_config(options);
+  if (!config) return report_error(config.error());
+  warn_about_site(*config);
+  boost::asio::io_context io(1);
+  auto stack = make_probe_stack(io, *config);
+  if (!stack) return report_error(stack.error());
+  std::vector<checks::IntakeResult> results;
+  stack->prober->probe_all(targets_from(*config),
+                           [&results](std::vector<checks::IntakeResult> finished) { results = std::move(finished); });
+  io.run();
+  if (format == OutputFormat::json) {
+    auto document = results_to_json(results);
+    document["site"] = config->site;
+    fmt::print("{}\n", document.dump(2));
+  } else {
+    fmt::print("{}", render_table(results));
+  }
+  return static_cast<int>(exit_code_for(results));
+}
+
+int run_check_config_command(const CommonOptions& options, OutputFormat format) {
+  auto config = load_config(options);
+  if (!config) return report_error(config.error());
+  nlohmann::json document;
+  auto origin = [&](const std::string& key) { return config->origins.count(key) ? config->origins.at(key) : "default"; };
+  auto entry = [&](const std::string& key, nlohmann::json value) {
+    return nlohmann::json{{"value", std::move(value)}, {"origin", origin(key)}};
+  };
+  nlohmann::json cidrs = nlohmann::json::array();
+  for (const auto& range : config->private_cidrs) cidrs.push_back(range.to_string());
+  nlohmann::json expected = nlohmann::json::array();
+  for (const auto& range : config->expected_cidrs) expected.push_back(range.to_string());
+  nlohmann::json intakes = nlohmann::json::array();
+  for (const auto& intake : config->intakes) {
+    nlohmann::json item = {{"name", intake.name}, {"host", intake.host}, {"port", intake.port}, {"origin", intake.origin}};
+    if (intake.https) {
+      // The key itself is never printed: only where it comes from.
+      item["https"] = {{"path", intake.https->path},
+                       {"api_key", intake.https->api_key_source ? *intake.https->api_key_source : "none"},
+                       {"accepted_status", intake.https->accepted_status}};
+    }
+    intakes.push_back(std::move(item));
+  }
+  document = {
+      {"file", config->file},
+      {"site", entry("site", config->site)},
+      {"log_level", entry("log_level", config->log_level)},
+      {"timeout", entry("timeout", format_duration(config->timeout))},
+      {"dns.servers", entry("dns.servers", config->dns_servers)},
+      {"dns.resolv_conf", entry("dns.resolv_conf", config->resolv_conf)},
+      {"private_cidrs", entry("private_cidrs", cidrs)},
+      {"expected_cidrs", entry("expected_cidrs", expected)},
+      {"probe_public_addresses", entry("probe_public_addresses", config->probe_public_addresses)},
+      {"tls.ca_file", entry("tls.ca_file", config->ca_file ? nlohmann::json(*config->ca_file) : nlohmann::json(nullptr))},
+      {"intakes", entry("intakes", intakes)},
+  };
+  if (format == OutputFormat::json) {
+    fmt::print("{}\n", document.dump(2));
+    return 0;
+  }
+  fmt::print("# {}: valid\n", config->file);
+  for (const auto& [key, value] : document.items()) {
+    if (key == "file") continue;
+    if (key == "intakes") {
+      fmt::print("{:<24} # {}\n", "intakes:", value["origin"].get<std::string>());
+      for (const auto& intake : value["value"]) fmt::print("  - {}\n", intake.dump());
+      continue;
+    }
+    fmt::print("{:<24} {:<40} # {}\n", key + ":", value["value"].dump(), value["origin"].get<std::string>());
+  }
+  return 0;
+}
+
+int run_intakes_command(const CommonOptions& options, OutputFormat format) {
+  auto config = load_config(options);
+  if (!config) return report_error(config.error());
+  warn_about_site(*config);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& intake : config->intakes) {
+    list.push_back({{"name", intake.name}, {"host", intake.host}, {"port", intake.port}, {"origin", intake.origin}});
+  }
+  if (format == OutputFormat::json) {
+    fmt::print("{}\n", nlohmann::json{{"site", config->site}, {"intakes", list}}.dump(2));
+    return 0;
+  }
+  fmt::print("{:<16} {:<48} {:<6} {}\n", "NAME", "HOST", "PORT", "FROM");
+  for (const auto& intake : config->intakes) {
+    fmt::print("{:<16} {:<48} {:<6} {}\n", intake.name, intake.host, intake.port, intake.origin);
+  }
+  return 0;
+}
+
+}  // namespace sidecar

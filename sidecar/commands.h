@@ -1,0 +1,19 @@
+#pragma once
+// The one-shot subcommands. Each returns the process exit code.
+#include <string>
+
+namespace sidecar {
+
+enum class OutputFormat { table, json };
+
+struct CommonOptions {
+  std::string config_path = "/etc/privatelink-sidecar/sidecar.yaml";
+  bool config_given = false;  // without --config, a missing default file means "all defaults"
+  std::string log_level;      // empty: from the config
+};
+
+int run_check_command(const CommonOptions& options, OutputFormat format);
+int run_check_config_command(const CommonOptions& options, OutputFormat format);
+int run_intakes_command(const CommonOptions& options, OutputFormat format);
+
+}  // namespace sidecar

@@ -1,0 +1,63 @@
+// privatelink-sidecar: checks that Datadog Agent traffic really goes over AWS
+// PrivateLink. Subcommands are thin: the work is in sidecar_core and checks.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "report.h"
+#include "version.h"
+
+namespace {
+
+using sidecar::OutputFormat;
+
+void add_output_option(CLI::App& command, OutputFormat& format) {
+  command.add_option_function<std::string>(
+             "-o,--output",
+             [&format](const std::string& name) { format = name == "json" ? OutputFormat::json : OutputFormat::table; },
+             "Output format: table (default) or json")
+      ->check(CLI::IsMember({"table", "json"}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"privatelink-sidecar: verify that Datadog Agent traffic goes over AWS PrivateLink"};
+  app.set_version_flag("-V,--version", fmt::format("privatelink-sidecar {} ({})", sidecar::version, sidecar::git_revision));
+  app.require_subcommand(1);
+
+  sidecar::CommonOptions common;
+  app.add_option("-c,--config", common.config_path, "Configuration file")
+      ->capture_default_str()
+      ->each([&common](const std::string&) { common.config_given = true; });
+
+  OutputFormat check_format = OutputFormat::table;
+  auto* check = app.add_subcommand(
+      "check", "Probe every intake once: DNS (private?), TCP and TLS to every address. Exit 0 ok, 1 degraded, "
+               "2 failing, 3 error");
+  add_output_option(*check, check_format);
+
+  OutputFormat config_format = OutputFormat::table;
+  auto* check_config = app.add_subcommand(
+      "check-config", "Validate the configuration and print the finalized values with their origin");
+  add_output_option(*check_config, config_format);
+
+  OutputFormat intakes_format = OutputFormat::table;
+  auto* intakes = app.add_subcommand("intakes", "List the intakes that would be probed and where each comes from");
+  add_output_option(*intakes, intakes_format);
+
+  app.add_subcommand("version", "Print the version")->callback([] {
+    fmt::print("privatelink-sidecar {} ({})\n", sidecar::version, sidecar::git_revision);
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : static_cast<int>(sidecar::ExitCode::error);
+  }
+  if (check->parsed()) return sidecar::run_check_command(common, check_format);
+  if (check_config->parsed()) return sidecar::run_check_config_command(common, config_format);
+  if (intakes->parsed()) return sidecar::run_intakes_command(common, intakes_format);
+  return 0;
+}
