@@ -10,6 +10,7 @@ SPEC.json:
         "cert": "/p/valid.pem", "key": "/p/valid.key"},
        {"name": "silent", "mode": "silent", "host": "127.0.10.9", "port": 18443},
        {"name": "reset",  "mode": "reset",  "host": "127.0.10.8", "port": 18443},
+       {"name": "dead",   "mode": "blackhole", "host": "127.0.10.7", "port": 18443},
        {"name": "dns-silent", "mode": "udp-silent", "host": "127.0.0.1", "port": 0}
      ],
      "api_key": "optional-test-key"}
@@ -27,6 +28,10 @@ Modes:
     silent      Accept TCP, never send a byte, hold the socket until the
                 client closes it (models a black-holed endpoint after connect).
     reset       Accept TCP, then close immediately with RST (SO_LINGER 0).
+    blackhole   TCP listener whose accept queue is kept full, so the kernel
+                drops every new SYN: clients see a connect() timeout, like a
+                dead endpoint or a firewall that drops packets.  (On loopback
+                nothing else can drop a SYN without root/iptables.)
     udp-silent  UDP socket that reads and discards every datagram (a DNS
                 server that never answers) plus a TCP listener on the same
                 port that accepts and holds silently (DNS-over-TCP fallback
@@ -62,6 +67,7 @@ import asyncio
 import ipaddress
 import json
 import os
+import select
 import signal
 import socket
 import ssl
@@ -372,7 +378,37 @@ def loopback_family(host):
     return socket.AF_INET6 if ip.version == 6 else socket.AF_INET
 
 
-def make_socket(family, kind, host, port):
+def make_blackhole(family, host, port):
+    """Listener with backlog 0 that is never accept()ed, plus filler
+    connections from this process that occupy its accept queue.
+
+    Linux drops an incoming SYN when the accept queue is full, so every
+    later client's connect() just times out (the SYN is retried until the
+    client gives up).  How many fillers fit depends on the kernel (backlog 0
+    still admits one), so keep connecting until a probe connection does not
+    complete within 50 ms, which proves that SYNs are being dropped.
+    Returns (listener, fillers); both must stay open.
+    """
+    lsock = make_socket(family, socket.SOCK_STREAM, host, port, backlog=0)
+    addr = lsock.getsockname()[:2]
+    fillers = []
+    for _ in range(16):
+        c = socket.socket(family, socket.SOCK_STREAM)
+        c.setblocking(False)
+        c.connect_ex(addr)
+        _, writable, _ = select.select([], [c], [], 0.05)
+        if writable and c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+            fillers.append(c)  # got into the accept queue; keep it there
+            continue
+        c.close()  # SYN was dropped: the queue is full
+        return lsock, fillers
+    lsock.close()
+    for c in fillers:
+        c.close()
+    raise OSError("could not fill the accept queue of %s:%d" % addr)
+
+
+def make_socket(family, kind, host, port, backlog=LISTEN_BACKLOG):
     sock = socket.socket(family, kind)
     try:
         if kind == socket.SOCK_STREAM:
@@ -384,12 +420,23 @@ def make_socket(family, kind, host, port):
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((host, port))
         if kind == socket.SOCK_STREAM:
-            sock.listen(LISTEN_BACKLOG)
+            sock.listen(backlog)
         sock.setblocking(False)
         return sock
     except BaseException:
         sock.close()
         raise
+
+
+class _Closer:
+    """Gives plain sockets the close() interface of asyncio servers."""
+
+    def __init__(self, socks):
+        self.socks = socks
+
+    def close(self):
+        for s in self.socks:
+            s.close()
 
 
 def make_tls_context(cert, key):
@@ -440,6 +487,10 @@ async def bind_listener(loop, spec, api_key):
         server = await loop.create_server(lambda: ResetProtocol(name), sock=sock,
                                           backlog=LISTEN_BACKLOG)
         return [server], sock.getsockname()[1]
+
+    if mode == "blackhole":
+        lsock, fillers = make_blackhole(family, host, port)
+        return [_Closer([lsock] + fillers)], lsock.getsockname()[1]
 
     if mode == "udp-silent":
         # UDP and TCP must share one port number.  With port 0, let the

@@ -119,7 +119,7 @@ EOF
 
 # leaf CA_NAME OUTNAME CN EXTSECTION START END
 leaf() {
-    local ca=$1 name=$2 cn=$3 ext=$4 start=$5 end=$6 dir="$WORK/$1"
+    local name=$2 cn=$3 ext=$4 start=$5 end=$6 dir="$WORK/$1"
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
         -out "$WORK/$name.key" 2>/dev/null
     openssl req -new -key "$WORK/$name.key" -subj "/O=privatelink-sidecar tests/CN=$cn" \
