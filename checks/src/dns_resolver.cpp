@@ -177,6 +177,15 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
         if (!seen) result_.addresses.push_back(entry);
       }
     }
+    // Servers rotate the order of round-robin answers; a sorted set keeps
+    // reports stable and makes "the address set changed" a plain comparison.
+    const auto by_address = [](const ResolvedAddress& left, const ResolvedAddress& right) {
+      return left.address < right.address;
+    };
+    const auto first_aaaa = std::stable_partition(result_.addresses.begin(), result_.addresses.end(),
+                                                  [](const ResolvedAddress& entry) { return entry.address.is_v4(); });
+    std::sort(result_.addresses.begin(), first_aaaa, by_address);
+    std::sort(first_aaaa, result_.addresses.end(), by_address);
     for (const auto& entry : result_.addresses) {
       result_.min_ttl = std::min(result_.min_ttl.value_or(entry.ttl), entry.ttl);
     }
@@ -238,7 +247,9 @@ class Generation : public std::enable_shared_from_this<Generation> {
     ares_options settings{};
     int mask = ARES_OPT_FLAGS | ARES_OPT_SOCK_STATE_CB | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS |
                ARES_OPT_TRIES;
-    settings.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH;
+    // NOCHECKRESP: without it c-ares swallows SERVFAIL and REFUSED answers,
+    // retries other servers and reports ECONNREFUSED, losing the outcome.
+    settings.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP;
     settings.ednspsz = static_cast<int>(options.edns_payload_size);
     settings.timeout = static_cast<int>(options.attempt_timeout.count());
     settings.tries = options.attempts;

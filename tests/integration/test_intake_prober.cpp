@@ -113,7 +113,7 @@ TEST_F(IntakeProber, ExpectedCidrsMakeOtherPrivateAddressesUnexpected) {
 }
 
 TEST_F(IntakeProber, PublicAddressesAreContactedOnlyWhenAllowed) {
-  start({{"a", {{"public.pl.test", {"127.0.99.1"}}}}}, {tls("p", "127.0.99.1")});
+  start({{"a", {{"public.pl.test", {"127.0.99.1"}}}}}, nlohmann::json::array({tls("p", "127.0.99.1")}));
   checks::ProbeSettings settings;
   settings.probe_public_addresses = true;
   auto results = probe({target("public", "public.pl.test")}, settings);
@@ -161,9 +161,20 @@ class ConcurrencyMeter {
       auto held = std::make_shared<boost::asio::ip::tcp::socket>(std::move(socket));
       peak_ = std::max(peak_.load(), ++open_);
       // Hold it silently until the prober gives up and closes.
-      auto buffer = std::make_shared<std::array<char, 64>>();
-      held->async_read_some(boost::asio::buffer(*buffer), [this, held, buffer](auto, auto) { --open_; });
+      drain(held, std::make_shared<std::array<char, 512>>());
       accept(acceptor);
+    });
+  }
+
+  // Reads (and ignores) the ClientHello and anything after it until the
+  // client closes, so the client sees silence, never a reset.
+  void drain(std::shared_ptr<boost::asio::ip::tcp::socket> held, std::shared_ptr<std::array<char, 512>> buffer) {
+    held->async_read_some(boost::asio::buffer(*buffer), [this, held, buffer](boost::system::error_code error, std::size_t) {
+      if (error) {
+        --open_;
+        return;
+      }
+      drain(held, buffer);
     });
   }
 

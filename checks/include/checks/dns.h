@@ -51,7 +51,7 @@ struct DnsResult {
   DnsFamilyResult a;
   DnsFamilyResult aaaa;
   std::vector<CnameHop> cname_chain;       // in order, from the query name on
-  std::vector<ResolvedAddress> addresses;  // A first, then AAAA, without duplicates
+  std::vector<ResolvedAddress> addresses;  // A first, then AAAA, each sorted, without duplicates
   std::optional<std::uint32_t> min_ttl;    // over every address and CNAME hop
   std::chrono::microseconds elapsed{0};
   std::string server;  // "ip:port" of the server whose answer was used last; empty if none answered
