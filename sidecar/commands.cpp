@@ -103,6 +103,29 @@ int run_check_config_command(const CommonOptions& options, OutputFormat format) 
       {"probe_public_addresses", entry("probe_public_addresses", config->probe_public_addresses)},
       {"tls.ca_file", entry("tls.ca_file", config->ca_file ? nlohmann::json(*config->ca_file) : nlohmann::json(nullptr))},
       {"intakes", entry("intakes", intakes)},
+      {"interval", entry("interval", format_duration(config->interval))},
+      {"confirm_interval", entry("confirm_interval", format_duration(config->confirm_interval))},
+      {"healthy_threshold", entry("healthy_threshold", config->healthy_threshold)},
+      {"unhealthy_threshold", entry("unhealthy_threshold", config->unhealthy_threshold)},
+      {"status.listen", entry("status.listen", config->status_listen)},
+      {"state_dir", entry("state_dir", config->state_dir)},
+      {"agent.config", entry("agent.config", config->agent.config)},
+      {"agent.environment_file", entry("agent.environment_file", config->agent.environment_file)},
+      {"agent.version_manifest", entry("agent.version_manifest", config->agent.version_manifest)},
+      {"agent.version_command", entry("agent.version_command", config->agent.version_command)},
+      {"agent.units", entry("agent.units", config->agent.units)},
+      {"agent.pid_files", entry("agent.pid_files", config->agent.pid_files)},
+      {"agent.process_names", entry("agent.process_names", config->agent.process_names)},
+      {"restart.enabled", entry("restart.enabled", config->restart.enabled)},
+      {"restart.command", entry("restart.command", config->restart.command)},
+      {"restart.verify_command", entry("restart.verify_command", config->restart.verify_command)},
+      {"restart.upgrade_check_command", entry("restart.upgrade_check_command", config->restart.upgrade_check_command)},
+      {"restart.command_timeout", entry("restart.command_timeout", format_duration(config->restart.command_timeout))},
+      {"restart.stable_checks", entry("restart.stable_checks", config->restart.stable_checks)},
+      {"restart.cooldown", entry("restart.cooldown", format_duration(config->restart.cooldown))},
+      {"restart.max_per_hour", entry("restart.max_per_hour", config->restart.max_per_hour)},
+      {"restart.jitter", entry("restart.jitter", format_duration(config->restart.jitter))},
+      {"restart.dry_run", entry("restart.dry_run", config->restart.dry_run)},
   };
   if (format == OutputFormat::json) {
     fmt::print("{}\n", document.dump(2));
@@ -116,7 +139,7 @@ int run_check_config_command(const CommonOptions& options, OutputFormat format) 
       for (const auto& intake : value["value"]) fmt::print("  - {}\n", intake.dump());
       continue;
     }
-    fmt::print("{:<24} {:<40} # {}\n", key + ":", value["value"].dump(), value["origin"].get<std::string>());
+    fmt::print("{:<32} {:<40} # {}\n", key + ":", value["value"].dump(), value["origin"].get<std::string>());
   }
   return 0;
 }

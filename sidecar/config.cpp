@@ -75,6 +75,63 @@ Expected<Located<std::vector<RawIntake>>> read_intakes(const YamlReader& reader,
   return intakes;
 }
 
+Expected<void> read_agent(const YamlReader& reader, const YAML::Node& node, RawAgent& agent) {
+  SIDECAR_TRY(reader.require_map(node, "agent",
+                                 {"config", "environment_file", "version_manifest", "version_command", "units",
+                                  "pid_files", "process_names"}));
+  auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
+  auto string_list = [&](const YAML::Node& n, const std::string& p) { return reader.read_string_list(n, p); };
+  SIDECAR_TRY(read_optional(node, "config", "agent", agent.config, string));
+  SIDECAR_TRY(read_optional(node, "environment_file", "agent", agent.environment_file, string));
+  SIDECAR_TRY(read_optional(node, "version_manifest", "agent", agent.version_manifest, string));
+  SIDECAR_TRY(read_optional(node, "version_command", "agent", agent.version_command, string_list));
+  SIDECAR_TRY(read_optional(node, "units", "agent", agent.units, string_list));
+  SIDECAR_TRY(read_optional(node, "pid_files", "agent", agent.pid_files, string_list));
+  SIDECAR_TRY(read_optional(node, "process_names", "agent", agent.process_names, string_list));
+  return {};
+}
+
+Expected<void> read_restart(const YamlReader& reader, const YAML::Node& node, RawRestart& restart) {
+  SIDECAR_TRY(reader.require_map(node, "restart",
+                                 {"enabled", "command", "verify_command", "upgrade_check_command", "command_timeout",
+                                  "stable_checks", "cooldown", "max_per_hour", "jitter", "dry_run"}));
+  auto boolean = [&](const YAML::Node& n, const std::string& p) { return reader.read_bool(n, p); };
+  auto string_list = [&](const YAML::Node& n, const std::string& p) { return reader.read_string_list(n, p); };
+  auto duration = [&](const YAML::Node& n, const std::string& p) { return reader.read_duration(n, p); };
+  auto count = [&](std::int64_t max) {
+    return [&reader, max](const YAML::Node& n, const std::string& p) { return reader.read_integer(n, p, 1, max); };
+  };
+  SIDECAR_TRY(read_optional(node, "enabled", "restart", restart.enabled, boolean));
+  SIDECAR_TRY(read_optional(node, "command", "restart", restart.command, string_list));
+  SIDECAR_TRY(read_optional(node, "verify_command", "restart", restart.verify_command, string_list));
+  SIDECAR_TRY(read_optional(node, "upgrade_check_command", "restart", restart.upgrade_check_command, string_list));
+  SIDECAR_TRY(read_optional(node, "command_timeout", "restart", restart.command_timeout, duration));
+  SIDECAR_TRY(read_optional(node, "stable_checks", "restart", restart.stable_checks, count(100)));
+  SIDECAR_TRY(read_optional(node, "cooldown", "restart", restart.cooldown, duration));
+  SIDECAR_TRY(read_optional(node, "max_per_hour", "restart", restart.max_per_hour, count(60)));
+  SIDECAR_TRY(read_optional(node, "jitter", "restart", restart.jitter, duration));
+  SIDECAR_TRY(read_optional(node, "dry_run", "restart", restart.dry_run, boolean));
+  return {};
+}
+
+Expected<void> read_daemon_keys(const YamlReader& reader, const YAML::Node& root, RawConfig& raw) {
+  auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
+  auto duration = [&](const YAML::Node& n, const std::string& p) { return reader.read_duration(n, p); };
+  auto threshold = [&](const YAML::Node& n, const std::string& p) { return reader.read_integer(n, p, 1, 20); };
+  SIDECAR_TRY(read_optional(root, "interval", "", raw.interval, duration));
+  SIDECAR_TRY(read_optional(root, "confirm_interval", "", raw.confirm_interval, duration));
+  SIDECAR_TRY(read_optional(root, "healthy_threshold", "", raw.healthy_threshold, threshold));
+  SIDECAR_TRY(read_optional(root, "unhealthy_threshold", "", raw.unhealthy_threshold, threshold));
+  SIDECAR_TRY(read_optional(root, "state_dir", "", raw.state_dir, string));
+  if (const YAML::Node status = root["status"]) {
+    SIDECAR_TRY(reader.require_map(status, "status", {"listen"}));
+    SIDECAR_TRY(read_optional(status, "listen", "status", raw.status_listen, string));
+  }
+  if (const YAML::Node agent = root["agent"]) SIDECAR_TRY(read_agent(reader, agent, raw.agent));
+  if (const YAML::Node restart = root["restart"]) SIDECAR_TRY(read_restart(reader, restart, raw.restart));
+  return {};
+}
+
 }  // namespace
 
 Expected<RawConfig> parse_raw_config(const std::string& text, const std::string& file) {
@@ -84,7 +141,9 @@ Expected<RawConfig> parse_raw_config(const std::string& text, const std::string&
   const YAML::Node& root = *loaded;
   SIDECAR_TRY(reader.require_map(root, "",
                                  {"site", "log_level", "timeout", "dns", "private_cidrs", "expected_cidrs",
-                                  "probe_public_addresses", "tls", "intakes"}));
+                                  "probe_public_addresses", "tls", "intakes", "interval", "confirm_interval",
+                                  "healthy_threshold", "unhealthy_threshold", "agent", "status", "state_dir",
+                                  "restart"}));
   RawConfig raw;
   raw.file = file;
   auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
@@ -108,6 +167,7 @@ Expected<RawConfig> parse_raw_config(const std::string& text, const std::string&
   }
   SIDECAR_TRY(read_optional(root, "intakes", "", raw.intakes,
                             [&](const YAML::Node& n, const std::string& p) { return read_intakes(reader, n, p); }));
+  SIDECAR_TRY(read_daemon_keys(reader, root, raw));
   return raw;
 }
 
@@ -157,6 +217,10 @@ class Finalizer {
     SIDECAR_TRY(finalize_cidrs());
     SIDECAR_TRY(finalize_tls());
     SIDECAR_TRY(finalize_intakes());
+    SIDECAR_TRY(finalize_schedule());
+    SIDECAR_TRY(finalize_status_and_state());
+    finalize_agent();
+    SIDECAR_TRY(finalize_restart());
     return std::move(config_);
   }
 
@@ -339,6 +403,7 @@ class Finalizer {
       config_.origins["intakes"] = "default";
       return {};
     }
+    config_.intakes_explicit = true;
     if (raw_.intakes->value.empty()) return located_error(raw_.intakes->where, "intakes", "must not be empty");
     config_.origins["intakes"] = fmt::format("file:{}", raw_.intakes->where.line);
     std::set<std::string> names;
@@ -436,6 +501,134 @@ class Finalizer {
       }
     }
     return https;
+  }
+
+  // Records the origin of a file value (or "default") and returns the value to use.
+  template <typename T, typename U>
+  T from_file(const std::string& key, const std::optional<Located<U>>& value, T fallback) {
+    if (!value) {
+      config_.origins[key] = "default";
+      return fallback;
+    }
+    config_.origins[key] = fmt::format("file:{}", value->where.line);
+    return static_cast<T>(value->value);
+  }
+
+  Expected<std::chrono::milliseconds> duration_with_env(const std::string& key, const std::string& env_suffix,
+                                                        const std::optional<Located<std::chrono::milliseconds>>& raw,
+                                                        std::chrono::milliseconds fallback, Location& where) {
+    const std::string env_name = std::string(env_prefix) + env_suffix;
+    std::optional<Located<std::string>> as_text;
+    if (raw) as_text = Located<std::string>{format_duration(raw->value), raw->where};
+    auto text = pick_string(key, env_name, as_text, format_duration(fallback));
+    where = text.where;
+    auto duration = parse_duration(text.value);
+    if (!duration) return located_error(text.where, key, "must be a duration with a unit, like 500ms or 30s");
+    return *duration;
+  }
+
+  Expected<void> finalize_schedule() {
+    Location where;
+    auto interval = duration_with_env("interval", "INTERVAL", raw_.interval, config_.interval, where);
+    if (!interval) return interval.error();
+    if (*interval < std::chrono::milliseconds(200) || *interval > std::chrono::hours(1)) {
+      return located_error(where, "interval", "must be between 200ms and 1h");
+    }
+    // A probe must finish before the next one is due, or cycles would pile up.
+    if (config_.timeout >= *interval) {
+      return located_error(where, "interval",
+                           fmt::format("must be longer than timeout ({}), or probes would overlap",
+                                       format_duration(config_.timeout)));
+    }
+    config_.interval = *interval;
+    config_.confirm_interval = from_file("confirm_interval", raw_.confirm_interval,
+                                         std::min(config_.confirm_interval, config_.interval));
+    if (raw_.confirm_interval && (config_.confirm_interval > config_.interval ||
+                                  config_.confirm_interval <= config_.timeout)) {
+      return located_error(raw_.confirm_interval->where, "confirm_interval",
+                           "must be longer than timeout and at most interval");
+    }
+    if (!raw_.confirm_interval && config_.confirm_interval <= config_.timeout) config_.confirm_interval = config_.interval;
+    config_.healthy_threshold = from_file("healthy_threshold", raw_.healthy_threshold, config_.healthy_threshold);
+    config_.unhealthy_threshold = from_file("unhealthy_threshold", raw_.unhealthy_threshold, config_.unhealthy_threshold);
+    return {};
+  }
+
+  Expected<void> finalize_status_and_state() {
+    auto listen = pick_string("status.listen", std::string(env_prefix) + "STATUS_LISTEN", raw_.status_listen,
+                              config_.status_listen);
+    if (auto problem = listen_problem(listen.value)) return located_error(listen.where, "status.listen", *problem);
+    config_.status_listen = listen.value;
+    auto state_dir = pick_string("state_dir", std::string(env_prefix) + "STATE_DIR", raw_.state_dir, config_.state_dir);
+    if (!state_dir.value.starts_with('/')) {
+      return located_error(state_dir.where, "state_dir", "must be an absolute path");
+    }
+    config_.state_dir = state_dir.value;
+    return {};
+  }
+
+  // "127.0.0.1:9719", "[::1]:9719"; port 0 picks a free port (tests).
+  static std::optional<std::string> listen_problem(const std::string& listen) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return fmt::format("'{}' must be address:port", listen);
+    std::string host = listen.substr(0, colon);
+    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+    if (!checks::parse_ip_address(host)) return fmt::format("'{}': '{}' is not an IP address", listen, host);
+    const std::string port = listen.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoi(port) > 65535) return fmt::format("'{}': port must be 0..65535", listen);
+    return std::nullopt;
+  }
+
+  void finalize_agent() {
+    AgentSettings& agent = config_.agent;
+    const RawAgent& raw = raw_.agent;
+    auto agent_config = pick_string("agent.config", std::string(env_prefix) + "AGENT_CONFIG", raw.config, agent.config);
+    agent.config = agent_config.value;
+    agent.config_explicit = agent_config.origin != "default";
+    agent.environment_file = from_file("agent.environment_file", raw.environment_file, agent.environment_file);
+    agent.version_manifest = from_file("agent.version_manifest", raw.version_manifest, agent.version_manifest);
+    agent.version_command = from_file("agent.version_command", raw.version_command, agent.version_command);
+    agent.units = from_file("agent.units", raw.units, agent.units);
+    agent.pid_files = from_file("agent.pid_files", raw.pid_files, agent.pid_files);
+    agent.process_names = from_file("agent.process_names", raw.process_names, agent.process_names);
+  }
+
+  Expected<void> finalize_restart() {
+    RestartSettings& restart = config_.restart;
+    const RawRestart& raw = raw_.restart;
+    restart.enabled = from_file("restart.enabled", raw.enabled, restart.enabled);
+    restart.command = from_file("restart.command", raw.command, restart.command);
+    restart.verify_command = from_file("restart.verify_command", raw.verify_command, restart.verify_command);
+    restart.upgrade_check_command =
+        from_file("restart.upgrade_check_command", raw.upgrade_check_command, restart.upgrade_check_command);
+    restart.command_timeout = from_file("restart.command_timeout", raw.command_timeout, restart.command_timeout);
+    restart.stable_checks = from_file("restart.stable_checks", raw.stable_checks, restart.stable_checks);
+    restart.cooldown = from_file("restart.cooldown", raw.cooldown, restart.cooldown);
+    restart.max_per_hour = from_file("restart.max_per_hour", raw.max_per_hour, restart.max_per_hour);
+    restart.jitter = from_file("restart.jitter", raw.jitter, restart.jitter);
+    const std::string dry_run_env = std::string(env_prefix) + "DRY_RUN";
+    if (auto value = environment_(dry_run_env)) {
+      if (*value != "true" && *value != "false") {
+        return located_error(env_location(dry_run_env), "restart.dry_run", "must be true or false");
+      }
+      restart.dry_run = *value == "true";
+      config_.origins["restart.dry_run"] = "env:" + dry_run_env;
+    } else {
+      restart.dry_run = from_file("restart.dry_run", raw.dry_run, restart.dry_run);
+    }
+    if (raw.command && raw.command->value.empty()) {
+      return located_error(raw.command->where, "restart.command", "must not be empty (set restart.enabled: false)");
+    }
+    if (raw.command_timeout && (restart.command_timeout < std::chrono::seconds(1) ||
+                                restart.command_timeout > std::chrono::minutes(10))) {
+      return located_error(raw.command_timeout->where, "restart.command_timeout", "must be between 1s and 10m");
+    }
+    if (raw.jitter && restart.jitter > std::chrono::hours(1)) {
+      return located_error(raw.jitter->where, "restart.jitter", "must be at most 1h");
+    }
+    return {};
   }
 
   const RawConfig& raw_;

@@ -47,8 +47,40 @@ struct RawIntake {
   std::optional<RawHttps> https;
 };
 
+struct RawAgent {
+  std::optional<Located<std::string>> config;
+  std::optional<Located<std::string>> environment_file;
+  std::optional<Located<std::string>> version_manifest;
+  std::optional<Located<std::vector<std::string>>> version_command;
+  std::optional<Located<std::vector<std::string>>> units;
+  std::optional<Located<std::vector<std::string>>> pid_files;
+  std::optional<Located<std::vector<std::string>>> process_names;
+};
+
+struct RawRestart {
+  std::optional<Located<bool>> enabled;
+  std::optional<Located<std::vector<std::string>>> command;
+  std::optional<Located<std::vector<std::string>>> verify_command;
+  std::optional<Located<std::vector<std::string>>> upgrade_check_command;
+  std::optional<Located<std::chrono::milliseconds>> command_timeout;
+  std::optional<Located<std::int64_t>> stable_checks;
+  std::optional<Located<std::chrono::milliseconds>> cooldown;
+  std::optional<Located<std::int64_t>> max_per_hour;
+  std::optional<Located<std::chrono::milliseconds>> jitter;
+  std::optional<Located<bool>> dry_run;
+};
+
 struct RawConfig {
   std::string file;
+  // Daemon keys (`run`); `check` ignores them.
+  std::optional<Located<std::chrono::milliseconds>> interval;
+  std::optional<Located<std::chrono::milliseconds>> confirm_interval;
+  std::optional<Located<std::int64_t>> healthy_threshold;
+  std::optional<Located<std::int64_t>> unhealthy_threshold;
+  std::optional<Located<std::string>> status_listen;
+  std::optional<Located<std::string>> state_dir;
+  RawAgent agent;
+  RawRestart restart;
   std::optional<Located<std::string>> site;
   std::optional<Located<std::string>> log_level;
   std::optional<Located<std::chrono::milliseconds>> timeout;
@@ -81,8 +113,43 @@ struct IntakeConfig {
   std::string origin;  // "file:12" or "site datadoghq.com"
 };
 
+// Where the Agent's own configuration and processes are.
+struct AgentSettings {
+  std::string config = "/etc/datadog-agent/datadog.yaml";
+  bool config_explicit = false;  // set in the file: a missing datadog.yaml is then an error
+  std::string environment_file = "/etc/datadog-agent/environment";
+  std::string version_manifest = "/opt/datadog-agent/version-manifest.txt";
+  std::vector<std::string> version_command = {"/opt/datadog-agent/bin/agent/agent", "version"};
+  std::vector<std::string> units = {"datadog-agent*.service"};
+  std::vector<std::string> pid_files;
+  std::vector<std::string> process_names;
+};
+
+struct RestartSettings {
+  bool enabled = true;
+  std::vector<std::string> command = {"systemctl", "restart", "datadog-agent.service"};
+  std::vector<std::string> verify_command = {"systemctl", "is-active", "datadog-agent.service"};
+  // Exit 0 means an Agent upgrade is in progress (the -exp twin unit runs): do not restart.
+  std::vector<std::string> upgrade_check_command = {"systemctl", "is-active", "--quiet", "datadog-agent-exp.service"};
+  std::chrono::milliseconds command_timeout{std::chrono::seconds(60)};
+  int stable_checks = 3;
+  std::chrono::milliseconds cooldown{std::chrono::minutes(10)};
+  int max_per_hour = 3;
+  std::chrono::milliseconds jitter{std::chrono::minutes(5)};
+  bool dry_run = false;
+};
+
 struct Config {
   std::string file;
+  std::chrono::milliseconds interval{std::chrono::seconds(30)};
+  std::chrono::milliseconds confirm_interval{std::chrono::seconds(10)};  // > the default timeout
+  int healthy_threshold = 2;
+  int unhealthy_threshold = 2;
+  std::string status_listen = "127.0.0.1:9719";
+  std::string state_dir = "/var/lib/privatelink-sidecar";
+  AgentSettings agent;
+  RestartSettings restart;
+  bool intakes_explicit = false;  // `intakes:` given: no discovery from the Agent's config
   std::string site;
   bool site_offers_privatelink = true;
   std::string log_level;

@@ -208,5 +208,112 @@ TEST(Duration, ParseAndFormat) {
   EXPECT_EQ(format_duration(std::chrono::minutes(10)), "10m");
 }
 
+TEST(DaemonConfig, Defaults) {
+  auto config = load("");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->interval, std::chrono::seconds(30));
+  EXPECT_EQ(config->confirm_interval, std::chrono::seconds(10));
+  EXPECT_EQ(config->status_listen, "127.0.0.1:9719");
+  EXPECT_EQ(config->state_dir, "/var/lib/privatelink-sidecar");
+  EXPECT_EQ(config->agent.config, "/etc/datadog-agent/datadog.yaml");
+  EXPECT_FALSE(config->agent.config_explicit);
+  EXPECT_TRUE(config->restart.enabled);
+  EXPECT_EQ(config->restart.command, (std::vector<std::string>{"systemctl", "restart", "datadog-agent.service"}));
+  EXPECT_EQ(config->restart.stable_checks, 3);
+  EXPECT_EQ(config->restart.cooldown, std::chrono::minutes(10));
+  EXPECT_EQ(config->restart.max_per_hour, 3);
+  EXPECT_EQ(config->restart.jitter, std::chrono::minutes(5));
+  EXPECT_FALSE(config->restart.dry_run);
+  EXPECT_FALSE(config->intakes_explicit);
+}
+
+TEST(DaemonConfig, FullFileAndOrigins) {
+  auto config = load(R"(interval: 10s
+timeout: 2s
+confirm_interval: 3s
+healthy_threshold: 1
+unhealthy_threshold: 3
+state_dir: /tmp/state
+status: {listen: "[::1]:0"}
+agent:
+  config: /etc/dd/datadog.yaml
+  pid_files: [/run/agent.pid]
+  process_names: [agent]
+restart:
+  enabled: true
+  command: [/usr/bin/record, restart]
+  verify_command: [/bin/true]
+  upgrade_check_command: [/bin/false]
+  command_timeout: 5s
+  stable_checks: 2
+  cooldown: 1m
+  max_per_hour: 5
+  jitter: 0s
+  dry_run: true
+)");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->interval, std::chrono::seconds(10));
+  EXPECT_EQ(config->confirm_interval, std::chrono::seconds(3));
+  EXPECT_EQ(config->healthy_threshold, 1);
+  EXPECT_EQ(config->unhealthy_threshold, 3);
+  EXPECT_EQ(config->status_listen, "[::1]:0");
+  EXPECT_TRUE(config->agent.config_explicit);
+  EXPECT_EQ(config->agent.pid_files, std::vector<std::string>{"/run/agent.pid"});
+  EXPECT_EQ(config->restart.command, (std::vector<std::string>{"/usr/bin/record", "restart"}));
+  EXPECT_EQ(config->restart.jitter, std::chrono::milliseconds(0));
+  EXPECT_TRUE(config->restart.dry_run);
+  EXPECT_EQ(config->origins.at("restart.cooldown"), "file:19");
+  EXPECT_EQ(config->origins.at("interval"), "file:1");
+}
+
+TEST(DaemonConfig, EnvironmentOverrides) {
+  auto config = load("restart: {dry_run: false}\n", {{"PRIVATELINK_SIDECAR_INTERVAL", "45s"},
+                                                     {"PRIVATELINK_SIDECAR_STATUS_LISTEN", "127.0.0.1:9999"},
+                                                     {"PRIVATELINK_SIDECAR_STATE_DIR", "/srv/state"},
+                                                     {"PRIVATELINK_SIDECAR_AGENT_CONFIG", "/x/datadog.yaml"},
+                                                     {"PRIVATELINK_SIDECAR_DRY_RUN", "true"}});
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->interval, std::chrono::seconds(45));
+  EXPECT_EQ(config->status_listen, "127.0.0.1:9999");
+  EXPECT_EQ(config->state_dir, "/srv/state");
+  EXPECT_EQ(config->agent.config, "/x/datadog.yaml");
+  EXPECT_TRUE(config->agent.config_explicit);
+  EXPECT_TRUE(config->restart.dry_run);
+  EXPECT_EQ(config->origins.at("restart.dry_run"), "env:PRIVATELINK_SIDECAR_DRY_RUN");
+}
+
+TEST(DaemonConfigErrors, EveryInvalidValueNamesItsKey) {
+  EXPECT_THAT(error_of("interval: 5\n"), HasSubstr("sidecar.yaml:1:11: interval: must be a duration"));
+  EXPECT_THAT(error_of("interval: 100ms\n"), HasSubstr("interval: must be between 200ms and 1h"));
+  EXPECT_THAT(error_of("interval: 2h\n"), HasSubstr("interval: must be between 200ms and 1h"));
+  EXPECT_THAT(error_of("timeout: 5s\ninterval: 5s\n"), HasSubstr("interval: must be longer than timeout (5s)"));
+  EXPECT_THAT(error_of("timeout: 1s\nconfirm_interval: 500ms\n"),
+              HasSubstr("sidecar.yaml:2:19: confirm_interval: must be longer than timeout and at most interval"));
+  EXPECT_THAT(error_of("confirm_interval: 1m\n"), HasSubstr("confirm_interval: must be longer than timeout"));
+  EXPECT_THAT(error_of("healthy_threshold: 0\n"), HasSubstr("healthy_threshold"));
+  EXPECT_THAT(error_of("unhealthy_threshold: many\n"), HasSubstr("unhealthy_threshold"));
+  EXPECT_THAT(error_of("status: {listen: localhost:9719}\n"),
+              HasSubstr("status.listen: 'localhost:9719': 'localhost' is not an IP address"));
+  EXPECT_THAT(error_of("status: {listen: 127.0.0.1}\n"), HasSubstr("status.listen"));
+  EXPECT_THAT(error_of("status: {listen: \"127.0.0.1:99999\"}\n"), HasSubstr("port must be 0..65535"));
+  EXPECT_THAT(error_of("status: {port: 1}\n"), HasSubstr("status.port: unknown key"));
+  EXPECT_THAT(error_of("state_dir: var/lib\n"), HasSubstr("state_dir: must be an absolute path"));
+  EXPECT_THAT(error_of("agent: {conf: /x}\n"), HasSubstr("agent.conf: unknown key"));
+  EXPECT_THAT(error_of("agent: {pid_files: /x}\n"), HasSubstr("agent.pid_files: must be a list"));
+  EXPECT_THAT(error_of("restart: {comand: [x]}\n"), HasSubstr("restart.comand: unknown key"));
+  EXPECT_THAT(error_of("restart: {command: []}\n"), HasSubstr("restart.command: must not be empty"));
+  EXPECT_THAT(error_of("restart: {command: systemctl restart}\n"), HasSubstr("restart.command: must be a list"));
+  EXPECT_THAT(error_of("restart: {stable_checks: 0}\n"), HasSubstr("restart.stable_checks"));
+  EXPECT_THAT(error_of("restart: {max_per_hour: 61}\n"), HasSubstr("restart.max_per_hour"));
+  EXPECT_THAT(error_of("restart: {cooldown: 10}\n"), HasSubstr("restart.cooldown: must be a duration"));
+  EXPECT_THAT(error_of("restart: {jitter: 2h}\n"), HasSubstr("restart.jitter: must be at most 1h"));
+  EXPECT_THAT(error_of("restart: {command_timeout: 100ms}\n"),
+              HasSubstr("restart.command_timeout: must be between 1s and 10m"));
+  EXPECT_THAT(error_of("restart: {dry_run: yes please}\n"), HasSubstr("restart.dry_run: must be true or false"));
+  EXPECT_THAT(error_of("", {{"PRIVATELINK_SIDECAR_DRY_RUN", "maybe"}}),
+              HasSubstr("environment variable PRIVATELINK_SIDECAR_DRY_RUN"));
+  EXPECT_THAT(error_of("", {{"PRIVATELINK_SIDECAR_INTERVAL", "fast"}}), HasSubstr("interval: must be a duration"));
+}
+
 }  // namespace
 }  // namespace sidecar
