@@ -56,7 +56,12 @@ int run_check_command(const CommonOptions& options, OutputFormat format) {
   if (!stack) return report_error(stack.error());
   std::vector<checks::IntakeResult> results;
   stack->prober->probe_all(targets_from(*config),
-                           [&results](std::vector<checks::IntakeResult> finished) { results = std::move(finished); });
+                           [&](std::vector<checks::IntakeResult> finished) {
+                             results = std::move(finished);
+                             // Every deadline has passed; c-ares may still be retrying a
+                             // silent server, which must not keep a one-shot command alive.
+                             io.stop();
+                           });
   io.run();
   if (format == OutputFormat::json) {
     auto document = results_to_json(results);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -272,7 +273,7 @@ class Finalizer {
     if (raw_.timeout) as_text = Located<std::string>{format_duration(raw_.timeout->value), raw_.timeout->where};
     auto text = pick_string("timeout", env_name, as_text, "5s");
     auto duration = parse_duration(text.value);
-    if (!duration) return located_error(text.where, "timeout", "must be a duration with a unit, like 500ms or 5s");
+    if (!duration) return located_error(text.where, "timeout", "must be a duration with a unit, like 500ms, 5s, 10m or 1h");
     if (*duration < std::chrono::milliseconds(10) || *duration > std::chrono::minutes(1)) {
       return located_error(text.where, "timeout", "must be between 10ms and 1m");
     }
@@ -327,6 +328,9 @@ class Finalizer {
     if (!checks::parse_ip_address(host)) {
       return fmt::format("'{}' is not an IP address (host:port, [v6]:port); DNS servers cannot be names", server);
     }
+    const bool has_port_separator = server.starts_with('[') ? server.find("]:") != std::string::npos
+                                                             : std::count(server.begin(), server.end(), ':') == 1;
+    if (has_port_separator && port.empty()) return fmt::format("'{}': the port after ':' is missing", server);
     if (!port.empty()) {
       const bool digits = std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
       if (!digits || port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535) {
@@ -387,7 +391,9 @@ class Finalizer {
     }
     if (config_.ca_file) {
       std::ifstream probe(*config_.ca_file);
-      const Location where = raw_.ca_file ? raw_.ca_file->where : env_location(env_name);
+      const bool from_environment = config_.origins["tls.ca_file"] != "default" &&
+                                    config_.origins["tls.ca_file"].starts_with("env:");
+      const Location where = from_environment || !raw_.ca_file ? env_location(env_name) : raw_.ca_file->where;
       if (!probe) return located_error(where, "tls.ca_file", fmt::format("cannot read '{}'", *config_.ca_file));
     }
     return {};
@@ -480,7 +486,11 @@ class Finalizer {
     if (raw.api_key_file) {
       std::ifstream file(raw.api_key_file->value);
       std::string key;
-      if (!file || !std::getline(file, key) || key.empty()) {
+      if (file) std::getline(file, key);
+      // Files written on Windows or by `echo` carry \r or spaces that would end up in the header.
+      while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+      while (!key.empty() && std::isspace(static_cast<unsigned char>(key.front()))) key.erase(key.begin());
+      if (key.empty()) {
         return located_error(raw.api_key_file->where, path + ".api_key_file",
                              fmt::format("cannot read an API key from '{}'", raw.api_key_file->value));
       }
@@ -523,7 +533,7 @@ class Finalizer {
     auto text = pick_string(key, env_name, as_text, format_duration(fallback));
     where = text.where;
     auto duration = parse_duration(text.value);
-    if (!duration) return located_error(text.where, key, "must be a duration with a unit, like 500ms or 30s");
+    if (!duration) return located_error(text.where, key, "must be a duration with a unit, like 500ms, 5s, 10m or 1h");
     return *duration;
   }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Datadog sites and the intakes the Agent uses on each. Facts from
-// docs/sites.md (which cites the Datadog PrivateLink guide).
+// Datadog sites and the intakes the Agent uses on each (docs/configuration.md
+// lists them; facts from the Datadog PrivateLink guide).
 #include <optional>
 #include <string>
 #include <string_view>

@@ -38,7 +38,9 @@ Expected<void> YamlReader::require_map(const YAML::Node& node, std::string_view 
                                        std::initializer_list<std::string_view> allowed_keys) const {
   if (!node.IsMap()) return error_at(node, path.empty() ? "(top level)" : path, "must be a mapping of keys");
   for (const auto& entry : node) {
-    const auto key = entry.first.as<std::string>();
+    // A key like `[a]: 1` is legal YAML but never one of ours; as<string>() would throw.
+    if (!entry.first.IsScalar()) return error_at(entry.first, path.empty() ? "(top level)" : path, "keys must be plain names");
+    const auto key = entry.first.Scalar();
     if (std::find(allowed_keys.begin(), allowed_keys.end(), key) == allowed_keys.end()) {
       std::string allowed;
       for (auto name : allowed_keys) allowed += fmt::format("{}{}", allowed.empty() ? "" : ", ", name);
@@ -110,6 +112,14 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (status != std::errc{} || end == text.data() || amount < 0) return std::nullopt;
   const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
   using namespace std::chrono;
+  // Bounds the conversion below: no setting needs more than ~100 days, and
+  // larger values would overflow milliseconds.
+  constexpr std::int64_t max_hours = 2400;
+  if (amount > max_hours * 3'600'000) return std::nullopt;
+  if ((unit == "s" && amount > max_hours * 3600) || (unit == "m" && amount > max_hours * 60) ||
+      (unit == "h" && amount > max_hours)) {
+    return std::nullopt;
+  }
   if (unit == "ms") return milliseconds(amount);
   if (unit == "s") return duration_cast<milliseconds>(seconds(amount));
   if (unit == "m") return duration_cast<milliseconds>(minutes(amount));

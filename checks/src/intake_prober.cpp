@@ -44,7 +44,8 @@ std::string_view to_string(Verdict verdict) {
 
 std::pair<Verdict, std::string> decide_verdict(const IntakeResult& result) {
   if (result.dns.addresses.empty()) {
-    return {Verdict::failing, fmt::format("DNS {}", to_string(result.dns.outcome))};
+    if (result.dns.detail.empty()) return {Verdict::failing, fmt::format("DNS {}", to_string(result.dns.outcome))};
+    return {Verdict::failing, fmt::format("DNS {}: {}", to_string(result.dns.outcome), result.dns.detail)};
   }
   if (result.address_class != AddressClass::private_) {
     return {Verdict::failing, fmt::format("resolves to {} addresses", to_string(result.address_class))};

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 
 #include "config.h"
@@ -206,6 +207,28 @@ TEST(Duration, ParseAndFormat) {
   EXPECT_FALSE(parse_duration("s"));
   EXPECT_EQ(format_duration(std::chrono::milliseconds(1500)), "1500ms");
   EXPECT_EQ(format_duration(std::chrono::minutes(10)), "10m");
+}
+
+TEST(ConfigErrors, ReviewFindings) {
+  // A non-scalar key is legal YAML; it must be an error, not an exception.
+  EXPECT_THAT(error_of("{[a]: 1}\n"), HasSubstr("keys must be plain names"));
+  EXPECT_THAT(error_of("intakes: [{[a]: 1}]\n"), HasSubstr("intakes[0]: keys must be plain names"));
+  EXPECT_THAT(error_of("dns: {servers: [\"127.0.0.1:\"]}\n"), HasSubstr("the port after ':' is missing"));
+  EXPECT_THAT(error_of("dns: {servers: [\"[::1]:\"]}\n"), HasSubstr("the port after ':' is missing"));
+  EXPECT_THAT(error_of("timeout: 9999999999999999h\n"), HasSubstr("timeout: must be a duration"));
+  EXPECT_THAT(error_of("", {{"PRIVATELINK_SIDECAR_CA_FILE", "/nonexistent/ca.pem"}}),
+              HasSubstr("environment variable PRIVATELINK_SIDECAR_CA_FILE: tls.ca_file: cannot read"));
+}
+
+TEST(Config, ApiKeyFileIsTrimmed) {
+  const std::string path = ::testing::TempDir() + "/api-key-crlf";
+  {
+    std::ofstream file(path);
+    file << "  key-with-crlf\r\n";
+  }
+  auto config = load("intakes:\n  - name: api\n    host: api.pl.test\n    https: {path: /v, api_key_file: " + path + "}\n");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->intakes[0].https->api_key.reveal(), "key-with-crlf");
 }
 
 TEST(DaemonConfig, Defaults) {
