@@ -12,11 +12,6 @@ using checks::IntakeResult;
 using checks::ReachResult;
 using checks::Verdict;
 
-std::string milliseconds_text(const std::optional<std::chrono::microseconds>& duration) {
-  if (!duration) return "-";
-  return fmt::format("{:.1f}ms", static_cast<double>(duration->count()) / 1000.0);
-}
-
 nlohmann::json milliseconds_json(const std::optional<std::chrono::microseconds>& duration) {
   if (!duration) return nullptr;
   return static_cast<double>(duration->count()) / 1000.0;
@@ -47,25 +42,36 @@ std::string format_rows(const std::vector<Row>& rows) {
   return text;
 }
 
-void add_intake_rows(std::vector<Row>& rows, const IntakeResult& result) {
-  const std::string dns = std::string(checks::to_string(result.dns.outcome));
-  const std::string klass = std::string(checks::to_string(result.address_class));
-  std::vector<std::string> intake_cells = {result.name, fmt::format("{}:{}", result.host, result.port), dns, klass,
-                                           std::string(checks::to_string(result.verdict))};
-  if (result.addresses.empty()) {
-    rows.push_back({{intake_cells[0], intake_cells[1], intake_cells[2], intake_cells[3], "-", "-", "-", "-", "-",
-                     intake_cells[4]}});
+std::string text_of(const nlohmann::json& value, const char* fallback = "-") {
+  return value.is_string() ? value.get<std::string>() : std::string(fallback);
+}
+
+std::string milliseconds_of(const nlohmann::json& value) {
+  return value.is_number() ? fmt::format("{:.1f}ms", value.get<double>()) : "-";
+}
+
+// Rows from the JSON form, so that `check` and `status` (which gets JSON from
+// the daemon) print the very same table.
+void add_intake_rows(std::vector<Row>& rows, const nlohmann::json& intake) {
+  const std::string name = text_of(intake["name"]);
+  const std::string host = fmt::format("{}:{}", text_of(intake["host"]), intake["port"].dump());
+  const std::string dns = text_of(intake["dns"]["outcome"]);
+  const std::string klass = text_of(intake["dns"]["class"]);
+  const std::string verdict = text_of(intake["verdict"]);
+  const auto& addresses = intake["addresses"];
+  if (addresses.empty()) {
+    rows.push_back({{name, host, dns, klass, "-", "-", "-", "-", "-", verdict}});
     return;
   }
   bool first = true;
-  for (const ReachResult& address : result.addresses) {
-    std::string cert = address.cert_days_left ? fmt::format("{}d", *address.cert_days_left) : "-";
-    std::string outcome = std::string(checks::to_string(address.outcome));
-    if (address.https) outcome += fmt::format(" (HTTP {})", address.https->status_code);
-    rows.push_back({{first ? intake_cells[0] : "", first ? intake_cells[1] : "", first ? intake_cells[2] : "",
-                     first ? intake_cells[3] : "", address.address.to_string(), outcome,
-                     milliseconds_text(address.connect_time), milliseconds_text(address.tls_time), cert,
-                     first ? intake_cells[4] : ""}});
+  for (const auto& address : addresses) {
+    const auto& days = address["cert_days_left"];
+    std::string cert = days.is_number() ? fmt::format("{}d", days.get<int>()) : "-";
+    std::string outcome = text_of(address["outcome"]);
+    if (address["https"].is_object()) outcome += fmt::format(" (HTTP {})", address["https"]["status"].dump());
+    rows.push_back({{first ? name : "", first ? host : "", first ? dns : "", first ? klass : "",
+                     text_of(address["address"]), outcome, milliseconds_of(address["connect_ms"]),
+                     milliseconds_of(address["tls_ms"]), cert, first ? verdict : ""}});
     first = false;
   }
 }
@@ -82,14 +88,19 @@ ExitCode exit_code_for(const std::vector<IntakeResult>& results) {
 }
 
 std::string render_table(const std::vector<IntakeResult>& results) {
+  return render_table(results_to_json(results)["intakes"]);
+}
+
+std::string render_table(const nlohmann::json& intakes) {
   std::vector<Row> rows;
   rows.push_back({{"INTAKE", "HOST", "DNS", "CLASS", "ADDRESS", "RESULT", "CONNECT", "TLS", "CERT", "VERDICT"}});
-  for (const auto& result : results) add_intake_rows(rows, result);
+  for (const auto& intake : intakes) add_intake_rows(rows, intake);
   std::string text = format_rows(rows);
   std::string reasons;
-  for (const auto& result : results) {
-    if (result.verdict == Verdict::ok) continue;
-    reasons += fmt::format("  {} ({}): {}\n", result.name, checks::to_string(result.verdict), result.reason);
+  for (const auto& intake : intakes) {
+    if (text_of(intake["verdict"]) == "ok") continue;
+    reasons += fmt::format("  {} ({}): {}\n", text_of(intake["name"]), text_of(intake["verdict"]),
+                           text_of(intake["reason"], ""));
   }
   if (!reasons.empty()) text += "\n" + reasons;
   return text;

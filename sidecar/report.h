@@ -19,6 +19,8 @@ enum class ExitCode : int {
 ExitCode exit_code_for(const std::vector<checks::IntakeResult>& results);
 
 std::string render_table(const std::vector<checks::IntakeResult>& results);
+// The same table from the JSON form (`intakes` of check --output json or /status).
+std::string render_table(const nlohmann::json& intakes);
 nlohmann::json intake_to_json(const checks::IntakeResult& result);
 nlohmann::json results_to_json(const std::vector<checks::IntakeResult>& results);
 
