@@ -1,6 +1,7 @@
 #include "site_table.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace sidecar {
 
@@ -49,6 +50,17 @@ const std::vector<SiteIntake>& core_intakes() {
 
 std::string intake_host(const SiteIntake& intake, std::string_view site_domain) {
   return std::string(intake.prefix) + std::string(site_domain);
+}
+
+bool is_datadog_domain(std::string_view host) {
+  // The Agent's pattern (pkg/config/utils/endpoints.go ddDomainPattern).
+  static constexpr std::string_view domains[] = {"datadoghq.com", "datadoghq.eu", "datad0g.com",
+                                                 "datad0g.eu",    "ddog-gov.com", "ddog-gov.mil"};
+  if (host.ends_with('.')) host.remove_suffix(1);
+  return std::any_of(std::begin(domains), std::end(domains), [&](std::string_view domain) {
+    if (!host.ends_with(domain)) return false;
+    return host.size() == domain.size() || host[host.size() - domain.size() - 1] == '.';
+  });
 }
 
 }  // namespace sidecar

@@ -26,5 +26,9 @@ std::optional<Site> find_site(std::string_view domain);
 // The core intakes probed when the config lists none.
 const std::vector<SiteIntake>& core_intakes();
 std::string intake_host(const SiteIntake& intake, std::string_view site_domain);
+// True when `host` is, or is under, a Datadog domain (datadoghq.com/.eu,
+// datad0g.com/.eu, ddog-gov.com/.mil), the list the Agent calls "well-known
+// sites". A trailing dot is allowed; "notdatadoghq.com" is not a match.
+bool is_datadog_domain(std::string_view host);
 
 }  // namespace sidecar
