@@ -10,3 +10,5 @@ find_package(nlohmann_json 3.11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 # c-ares 1.18 ships only a pkg-config file on Debian 12.
 pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares>=1.18)
+# sd_notify (READY, RELOADING, STOPPING, WATCHDOG) for Type=notify units.
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "config.h"
+#include "intake_sources.h"
 #include "probe_stack.h"
 #include "report.h"
 #include "site_table.h"
@@ -19,18 +20,6 @@ namespace {
 bool file_exists(const std::string& path) {
   struct stat info {};
   return stat(path.c_str(), &info) == 0;
-}
-
-Expected<Config> load_config(const CommonOptions& options) {
-  RawConfig raw;
-  if (options.config_given || file_exists(options.config_path)) {
-    auto loaded = load_raw_config(options.config_path);
-    if (!loaded) return loaded.error();
-    raw = std::move(*loaded);
-  } else {
-    raw.file = "(built-in defaults)";
-  }
-  return finalize_config(raw, process_environment());
 }
 
 int report_error(const Error& error) {
@@ -47,9 +36,25 @@ void warn_about_site(const Config& config) {
 
 }  // namespace
 
+Expected<Config> load_config(const CommonOptions& options) {
+  RawConfig raw;
+  if (options.config_given || file_exists(options.config_path)) {
+    auto loaded = load_raw_config(options.config_path);
+    if (!loaded) return loaded.error();
+    raw = std::move(*loaded);
+  } else {
+    raw.file = "(built-in defaults)";
+  }
+  return finalize_config(raw, process_environment());
+}
+
 int run_check_command(const CommonOptions& options, OutputFormat format) {
   auto config = load_config(options);
   if (!config) return report_error(config.error());
+  auto intakes = resolve_intakes(*config, process_environment());
+  if (!intakes) return report_error(intakes.error());
+  config->intakes = intakes->intakes;
+  config->site = intakes->site;
   warn_about_site(*config);
   boost::asio::io_context io(1);
   auto stack = make_probe_stack(io, *config);
@@ -152,18 +157,33 @@ int run_check_config_command(const CommonOptions& options, OutputFormat format) 
 int run_intakes_command(const CommonOptions& options, OutputFormat format) {
   auto config = load_config(options);
   if (!config) return report_error(config.error());
+  auto resolved = resolve_intakes(*config, process_environment());
+  if (!resolved) return report_error(resolved.error());
+  config->site = resolved->site;
   warn_about_site(*config);
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& intake : config->intakes) {
-    list.push_back({{"name", intake.name}, {"host", intake.host}, {"port", intake.port}, {"origin", intake.origin}});
+  for (const auto& intake : resolved->intakes) {
+    list.push_back({{"name", intake.name}, {"host", intake.host}, {"port", intake.port}, {"origin", intake.origin},
+                    {"optional", intake.optional}});
+  }
+  nlohmann::json findings = nlohmann::json::array();
+  for (const auto& finding : resolved->findings) {
+    findings.push_back({{"id", finding.id}, {"severity", finding.severity}, {"key", finding.key}, {"message", finding.message}});
   }
   if (format == OutputFormat::json) {
-    fmt::print("{}\n", nlohmann::json{{"site", config->site}, {"intakes", list}}.dump(2));
+    fmt::print("{}\n", nlohmann::json{{"site", resolved->site}, {"source", resolved->source},
+                                      {"agent_version", resolved->agent_version ? nlohmann::json(*resolved->agent_version) : nlohmann::json(nullptr)},
+                                      {"intakes", list}, {"findings", findings}}.dump(2));
     return 0;
   }
-  fmt::print("{:<16} {:<48} {:<6} {}\n", "NAME", "HOST", "PORT", "FROM");
-  for (const auto& intake : config->intakes) {
-    fmt::print("{:<16} {:<48} {:<6} {}\n", intake.name, intake.host, intake.port, intake.origin);
+  for (const auto& note : resolved->notes) fmt::print("# {}\n", note);
+  fmt::print("{:<16} {:<48} {:<6} {:<9} {}\n", "NAME", "HOST", "PORT", "OPTIONAL", "FROM");
+  for (const auto& intake : resolved->intakes) {
+    fmt::print("{:<16} {:<48} {:<6} {:<9} {}\n", intake.name, intake.host, intake.port, intake.optional ? "yes" : "no",
+               intake.origin);
+  }
+  for (const auto& finding : resolved->findings) {
+    fmt::print("finding {} ({}): {}\n", finding.id, finding.severity, finding.message);
   }
   return 0;
 }

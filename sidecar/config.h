@@ -111,6 +111,7 @@ struct IntakeConfig {
   std::uint16_t port = 443;
   std::optional<HttpsCheckConfig> https;
   std::string origin;  // "file:12" or "site datadoghq.com"
+  bool optional = false;  // the Agent may legitimately not use it (a feature on by default only)
 };
 
 // Where the Agent's own configuration and processes are.

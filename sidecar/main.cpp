@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "daemon.h"
 #include "report.h"
 #include "version.h"
 
@@ -46,6 +47,19 @@ int main(int argc, char** argv) {
   auto* intakes = app.add_subcommand("intakes", "List the intakes that would be probed and where each comes from");
   add_output_option(*intakes, intakes_format);
 
+  auto* run = app.add_subcommand(
+      "run", "Run the daemon: probe continuously, restart the Agent after DNS changes (guarded), serve /metrics, "
+             "/status, / and /healthz");
+
+  OutputFormat status_format = OutputFormat::table;
+  std::string status_url;
+  auto* status = app.add_subcommand("status", "Ask the running daemon and print the same table as check");
+  add_output_option(*status, status_format);
+  status->add_option("--url", status_url, "Daemon status endpoint (default: from status.listen in the config)");
+
+  app.add_option("--log-level", common.log_level, "Log level (overrides log_level in the config)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
   app.add_subcommand("version", "Print the version")->callback([] {
     fmt::print("privatelink-sidecar {} ({})\n", sidecar::version, sidecar::git_revision);
   });
@@ -59,5 +73,7 @@ int main(int argc, char** argv) {
   if (check->parsed()) return sidecar::run_check_command(common, check_format);
   if (check_config->parsed()) return sidecar::run_check_config_command(common, config_format);
   if (intakes->parsed()) return sidecar::run_intakes_command(common, intakes_format);
+  if (run->parsed()) return sidecar::run_daemon(common);
+  if (status->parsed()) return sidecar::run_status_command(common, status_format, status_url);
   return 0;
 }
