@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -122,6 +123,11 @@ Expected<void> Daemon::start() {
   state_.started = std::chrono::system_clock::now();
   auto intakes = resolve_intakes(config_, process_environment());
   if (!intakes) return intakes.error();
+  // The state directory is normally made by the package (StateDirectory=);
+  // creating it here covers hand-run daemons and tests.
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(config_.state_dir, mkdir_error);
+  if (mkdir_error) spdlog::warn("state_dir {}: {}", config_.state_dir, mkdir_error.message());
   std::vector<std::string> notes;
   history_ = RestartHistory::load(restart_history_file(config_.state_dir), notes);
   for (const auto& note : notes) spdlog::warn("restart history: {}", note);
@@ -318,7 +324,11 @@ void Daemon::check_loop_health() {
     if (now - last > allowed) healthy = false;
   }
   if (healthy != state_.loop_healthy) {
-    (healthy ? spdlog::info : spdlog::error)("probe loop {}", healthy ? "back on schedule" : "late: probes are not finishing on schedule");
+    if (healthy) {
+      spdlog::info("probe loop back on schedule");
+    } else {
+      spdlog::error("probe loop late: probes are not finishing on schedule");
+    }
     state_.loop_healthy = healthy;
     ++state_.version_counter;
   }

@@ -236,6 +236,7 @@ RestartHistory RestartHistory::load(const fs::path& file, std::vector<std::strin
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     const int error = errno;
+    if (error == ENOENT) return {};  // the first start: nothing to report
     notes.push_back(fmt::format("no restart history read from {} ({}); starting empty", file.string(), errno_text(error)));
     return {};
   }
