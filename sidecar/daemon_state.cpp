@@ -145,10 +145,13 @@ void write_state_metrics(MetricsWriter& out, const DaemonState& state) {
                  checks::is_reachable(address.outcome) ? 1 : 0);
     }
   }
-  out.family("cert_days_left", "gauge", "Days until the earliest leaf certificate of the intake expires.");
+  // Prometheus wants base units: seconds, at day resolution (what the probe records).
+  out.family("cert_remaining_seconds", "gauge", "Time until the earliest leaf certificate of the intake expires.");
   for (const auto& intake : state.intakes) {
     if (!intake->last()) continue;
-    if (auto days = min_cert_days(*intake->last())) out.sample("cert_days_left", {"intake", intake->target().name}, *days);
+    if (auto days = min_cert_days(*intake->last())) {
+      out.sample("cert_remaining_seconds", {"intake", intake->target().name}, *days * 86400.0);
+    }
   }
   out.family("dns_changes_total", "counter", "Changes of the intake's DNS answer set.");
   for (const auto& intake : state.intakes) out.sample("dns_changes_total", {"intake", intake->target().name}, static_cast<double>(intake->dns_changes()));
