@@ -130,9 +130,10 @@ TEST_F(DnsProbe, ManyLookupsConcurrently) {
   int finished = 0;
   for (int index = 0; index < 40; ++index) {
     resolver_->resolve(index % 2 ? "two.pl.test" : "missing.pl.test", std::chrono::seconds(2),
-                       [&finished, index](checks::DnsResult result) {
+                       [this, &finished, index](checks::DnsResult result) {
                          EXPECT_EQ(result.outcome, index % 2 ? DnsOutcome::ok : DnsOutcome::nxdomain);
-                         ++finished;
+                         // The channel keeps its socket open (STAYOPEN), so the loop never runs dry.
+                         if (++finished == 40) io_.stop();
                        });
   }
   io_.run_for(testsupport::hang_guard);

@@ -47,7 +47,10 @@ class IntakeProber : public ::testing::Test {
     settings.ca_file = (testsupport::certificates_dir() / "ca.pem").string();
     checks::IntakeProber prober(io_, **resolver, *context, https->get(), settings);
     std::optional<std::vector<checks::IntakeResult>> results;
-    prober.probe_all(targets, [&](std::vector<checks::IntakeResult> finished) { results = std::move(finished); });
+    prober.probe_all(targets, [&](std::vector<checks::IntakeResult> finished) {
+      results = std::move(finished);
+      io_.stop();  // the DNS channel keeps its socket open, so the loop never runs dry
+    });
     io_.run_for(testsupport::hang_guard);
     EXPECT_TRUE(results);
     return results.value_or(std::vector<checks::IntakeResult>{});
