@@ -406,6 +406,50 @@ class DaemonTest(unittest.TestCase):
             self.assertEqual(code, 0)
             self.assertLess(elapsed, 2.0)
 
+    def test_systemd_notify_protocol_and_journald_log_format(self):
+        import socket
+        notify_path = os.path.join(self.world.dir, "notify-%d.sock" % os.getpid())
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        listener.bind(notify_path)
+        listener.settimeout(0.2)
+        messages = []
+
+        def drain():
+            while True:
+                try:
+                    messages.append(listener.recv(4096).decode())
+                except socket.timeout:
+                    return
+
+        daemon = Daemon(self.world, [self.world.intake("healthy", "healthy.pl.test")])
+        self.daemons.append(daemon)
+        env = dict(os.environ, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC="1000000", JOURNAL_STREAM="8:12345")
+        env.pop("WATCHDOG_PID", None)
+        daemon.log_file = open(daemon.log_path, "w")
+        daemon.process = subprocess.Popen([BINARY, "--config", daemon.config_path, "run"], stdout=daemon.log_file,
+                                          stderr=subprocess.STDOUT, env=env)
+        daemon.wait_for(lambda: daemon.get("/healthz")[0] == 200, "the status endpoint")
+        time.sleep(1.2)  # at least two watchdog periods of 0.5 s
+        drain()
+        self.assertIn("READY=1", messages)
+        self.assertGreaterEqual(messages.count("WATCHDOG=1"), 2)
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_for(lambda: metric_value(daemon.metrics(), "privatelink_sidecar_config_reloads_total", result="ok") == 1,
+                        "the reload")
+        drain()
+        self.assertIn("RELOADING=1", messages)
+        self.assertEqual(messages[-1] if messages[-1] != "WATCHDOG=1" else "READY=1", "READY=1")
+        daemon.stop()
+        drain()
+        self.assertIn("STOPPING=1", messages)
+        listener.close()
+        lines = [line for line in daemon.log().splitlines() if line]
+        self.assertTrue(lines)
+        for line in lines:  # journald: a priority prefix and no timestamp of our own
+            self.assertRegex(line, r"^<[0-7]>")
+            self.assertNotRegex(line, r"^<[0-7]>\d{4}-\d{2}-\d{2}T")
+
+
     def test_bad_config_at_start_is_an_error(self):
         path = os.path.join(self.world.dir, "bad-start.yaml")
         with open(path, "w") as f:
