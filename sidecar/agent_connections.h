@@ -9,9 +9,9 @@
 // processes, -O2): ~5 ms CPU to select processes (one to three small files per
 // process) plus ~10 ms CPU for tcp+tcp6, because the kernel walks its whole
 // TCP hash table (262144 buckets there) on every read, however few sockets
-// exist. Tens of milliseconds of wall time would skew the latencies that
-// probes in flight measure, so run a scan off the io_context thread (or
-// between probe cycles) and post the result back.
+// exist. Tens of milliseconds of wall time can skew the latencies of probes in
+// flight, so the daemon scans at most once a second, right after a probe
+// result (docs/decisions.md), rather than on a thread of its own.
 #include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <filesystem>

@@ -34,9 +34,10 @@ RestartPolicy policy_from(const RestartSettings& settings) {
   RestartPolicy policy;
   policy.enabled = settings.enabled;
   policy.stable_checks = settings.stable_checks;
-  policy.cooldown = std::chrono::duration_cast<std::chrono::seconds>(settings.cooldown);
+  // The guard counts whole seconds; round up so 500ms never becomes "none".
+  policy.cooldown = std::chrono::ceil<std::chrono::seconds>(settings.cooldown);
   policy.max_per_hour = settings.max_per_hour;
-  policy.jitter = std::chrono::duration_cast<std::chrono::seconds>(settings.jitter);
+  policy.jitter = std::chrono::ceil<std::chrono::seconds>(settings.jitter);
   policy.dry_run = settings.dry_run;
   return policy;
 }
@@ -157,6 +158,13 @@ Expected<void> Daemon::apply_config(Config config, ResolvedIntakes intakes) {
     spdlog::warn("Agent config finding {} ({}): {}", finding.id, finding.key, finding.message);
   }
   if (stack_) retired_stacks_.push_back(std::move(stack_));
+  // A restart waiting for its jitter (or re-probing) is dropped: its intakes
+  // may be gone, and the next results decide again. A running command finishes.
+  if (state_.restart_state == "waiting") {
+    restart_timer_.cancel();
+    state_.restart_state = "idle";
+    state_.restart_due.reset();
+  }
   stack_ = std::make_shared<ProbeStack>(std::move(*stack));
   ++generation_;
 
@@ -170,8 +178,10 @@ Expected<void> Daemon::apply_config(Config config, ResolvedIntakes intakes) {
         kept = std::move(old);
       }
     }
-    if (!kept) kept = std::make_unique<IntakeMonitor>(checks::IntakeTarget{intake.name, intake.host, intake.port, {}},
-                                                      intake.origin, intake.optional);
+    if (!kept) {
+      kept = std::make_unique<IntakeMonitor>(checks::IntakeTarget{intake.name, intake.host, intake.port, {}},
+                                             intake.origin, intake.optional, std::chrono::system_clock::now());
+    }
     monitors.push_back(std::move(kept));
   }
   targets_ = targets_from(probe_config);
@@ -320,7 +330,7 @@ void Daemon::check_loop_health() {
   const auto allowed = 2 * config_.interval + config_.timeout + std::chrono::seconds(5);
   bool healthy = true;
   for (const auto& monitor : state_.intakes) {
-    const auto last = monitor->last_probe_end().value_or(state_.started);
+    const auto last = monitor->last_probe_end().value_or(monitor->created());
     if (now - last > allowed) healthy = false;
   }
   if (healthy != state_.loop_healthy) {
@@ -428,6 +438,7 @@ void Daemon::reprobe_changed_then(std::function<void()> next) {
         scan_agent_if_due();
         monitor.observe_agent(state_.agent.connections, config_.private_cidrs, state_.agent.scanned);
         monitor.update_change();
+        ++state_.version_counter;
         if (--*remaining == 0) (*shared_next)();
       });
     });
@@ -524,7 +535,7 @@ void Daemon::finish_restart(const std::vector<PendingChange>& changes, std::stri
     ++state_.restarts_failed[kind];
     spdlog::error("Agent restart failed: {}", detail);
   } else {
-    ++state_.restarts_by_reason[kind];
+    ++(outcome == restart_outcome::dry_run ? state_.restarts_dry_run : state_.restarts_by_reason)[kind];
     spdlog::warn("Agent {}: {} ({})", outcome == restart_outcome::dry_run ? "restart decided (dry run)" : "restarted", detail, reasons);
     // The Agent now uses (or, in a dry run, would use) the current answers.
     for (auto& monitor : state_.intakes) {
@@ -586,6 +597,11 @@ void Daemon::wait_for_signal() {
 void Daemon::reload() {
   sd_notify(0, "RELOADING=1");
   auto config = load_config(options_);
+  if (config && (config->status_listen != config_.status_listen || config->state_dir != config_.state_dir)) {
+    spdlog::warn("reload: status.listen and state_dir changes take effect only after a restart of the sidecar");
+    config->status_listen = config_.status_listen;
+    config->state_dir = config_.state_dir;
+  }
   Expected<ResolvedIntakes> intakes = config ? resolve_intakes(*config, process_environment())
                                              : Expected<ResolvedIntakes>(config.error());
   Expected<void> applied = intakes ? apply_config(std::move(*config), std::move(*intakes)) : Expected<void>(intakes.error());

@@ -167,8 +167,8 @@ void write_agent_metrics(MetricsWriter& out, const DaemonState& state) {
   out.family("agent_processes", "gauge", "Datadog Agent processes found.");
   out.sample("agent_processes", {}, static_cast<double>(state.agent.processes));
   out.family("agent_connections", "gauge",
-             "The Agent's established connections to the intake's port, by state: current (DNS answers the address now), "
-             "stale (answered before, not now), public.");
+             "Distinct remote addresses of the Agent's established connections to the intake's port, by state: current "
+             "(DNS answers the address now), stale (answered before, not now), public.");
   for (const auto& intake : state.intakes) {
     if (!intake->agent_scanned()) continue;
     const auto& agent = intake->agent();
@@ -182,15 +182,20 @@ void write_agent_metrics(MetricsWriter& out, const DaemonState& state) {
 void write_restart_metrics(MetricsWriter& out, const DaemonState& state) {
   out.family("restarts_total", "counter", "Agent restarts done (or decided, in dry run) by reason.");
   for (const auto& [reason, count] : state.restarts_by_reason) {
-    out.sample("restarts_total", {"reason", reason, "dry_run", state.dry_run ? "true" : "false"}, static_cast<double>(count));
+    out.sample("restarts_total", {"reason", reason, "dry_run", "false"}, static_cast<double>(count));
+  }
+  for (const auto& [reason, count] : state.restarts_dry_run) {
+    out.sample("restarts_total", {"reason", reason, "dry_run", "true"}, static_cast<double>(count));
   }
   out.family("restarts_skipped_total", "counter", "Agent restarts wanted but not done, by why not.");
   for (const auto& [reason, count] : state.restarts_skipped) out.sample("restarts_skipped_total", {"reason", reason}, static_cast<double>(count));
   out.family("restart_failures_total", "counter", "Agent restarts whose command or verification failed.");
   for (const auto& [reason, count] : state.restarts_failed) out.sample("restart_failures_total", {"reason", reason}, static_cast<double>(count));
   out.family("lint_findings", "gauge", "PrivateLink pitfalls found in the Agent's configuration.");
-  for (const auto& finding : state.findings) {
-    out.sample("lint_findings", {"id", finding.id, "severity", finding.severity}, 1);
+  std::map<std::pair<std::string, std::string>, int> findings;  // one series per id: several keys may share one
+  for (const auto& finding : state.findings) ++findings[{finding.id, finding.severity}];
+  for (const auto& [id_severity, count] : findings) {
+    out.sample("lint_findings", {"id", id_severity.first, "severity", id_severity.second}, count);
   }
 }
 
@@ -281,9 +286,13 @@ nlohmann::json render_status_json(const DaemonState& state, std::chrono::system_
   }
   nlohmann::json connections = nlohmann::json::array();
   for (const auto& connection : state.agent.connections) {
+    auto endpoint = [](const checks::IpAddress& address, std::uint16_t port) {
+      return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), port)
+                             : fmt::format("{}:{}", address.to_string(), port);
+    };
     connections.push_back({{"pid", connection.pid},
-                           {"local", fmt::format("{}:{}", connection.local.to_string(), connection.local_port)},
-                           {"remote", fmt::format("{}:{}", connection.remote.to_string(), connection.remote_port)}});
+                           {"local", endpoint(connection.local, connection.local_port)},
+                           {"remote", endpoint(connection.remote, connection.remote_port)}});
   }
   return {
       {"version", state.version},
@@ -312,6 +321,7 @@ nlohmann::json render_status_json(const DaemonState& state, std::chrono::system_
         {"state", state.restart_state},
         {"due", state.restart_due ? nlohmann::json(iso_time(*state.restart_due)) : nlohmann::json(nullptr)},
         {"done_by_reason", state.restarts_by_reason},
+        {"dry_run_by_reason", state.restarts_dry_run},
         {"skipped_by_reason", state.restarts_skipped},
         {"failed_by_reason", state.restarts_failed},
         {"events", std::move(events)}}},

@@ -55,7 +55,8 @@ struct DaemonState {
 
   std::uint64_t config_reloads = 0;
   std::uint64_t config_reload_failures = 0;
-  std::map<std::string, std::uint64_t> restarts_by_reason;  // done (or dry run) restarts
+  std::map<std::string, std::uint64_t> restarts_by_reason;  // done restarts, by change kind
+  std::map<std::string, std::uint64_t> restarts_dry_run;    // decided in dry run, by change kind
   std::map<std::string, std::uint64_t> restarts_skipped;    // by why not
   std::map<std::string, std::uint64_t> restarts_failed;     // the command failed, by how
   std::vector<RestartEvent> recent_restart_events;          // newest last, bounded

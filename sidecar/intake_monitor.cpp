@@ -51,8 +51,9 @@ constexpr std::size_t max_remembered_addresses = 256;
 
 }  // namespace
 
-IntakeMonitor::IntakeMonitor(checks::IntakeTarget target, std::string origin, bool optional)
-    : target_(std::move(target)), origin_(std::move(origin)), optional_(optional) {
+IntakeMonitor::IntakeMonitor(checks::IntakeTarget target, std::string origin, bool optional,
+                             std::chrono::system_clock::time_point created)
+    : target_(std::move(target)), created_(created), origin_(std::move(origin)), optional_(optional) {
   agent_.state = AgentPathState::no_connections;
 }
 
@@ -159,10 +160,18 @@ std::optional<std::pair<std::string, std::string>> IntakeMonitor::current_change
                      fmt::format("the Agent holds connections to addresses DNS no longer answers ({})",
                                  join_addresses(agent_.stale))};
   }
-  if (agent_.state == AgentPathState::public_ && now == AddressClass::private_) {
+  // Only public addresses this intake's DNS answered before count: the Agent
+  // also talks to other public HTTPS services (http_check, cloud APIs), and a
+  // restart cannot move those, so it would repeat after every cooldown.
+  std::vector<checks::IpAddress> formerly_answered;
+  for (const auto& address : agent_.public_) {
+    if (answered_before_.contains(address)) formerly_answered.push_back(address);
+  }
+  if (!formerly_answered.empty() && now == AddressClass::private_) {
     return std::pair{std::string("public_connections"),
-                     fmt::format("the Agent talks to public addresses ({}) while DNS answers private ones",
-                                 join_addresses(agent_.public_))};
+                     fmt::format("the Agent still talks to public addresses ({}) this intake resolved to before; "
+                                 "DNS now answers private ones",
+                                 join_addresses(formerly_answered))};
   }
   return std::nullopt;
 }

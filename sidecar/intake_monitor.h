@@ -18,8 +18,8 @@
 
 namespace sidecar {
 
-// Fixed buckets (seconds) for every phase histogram: low cardinality, and
-// wide enough for a 30 s timeout.
+// Fixed buckets (seconds) for every phase histogram: low cardinality; slower
+// phases land in +Inf (a healthy PrivateLink phase takes milliseconds).
 inline constexpr std::array<double, 11> phase_buckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                           0.1,   0.25,   0.5,   1.0,  2.5};
 
@@ -57,7 +57,10 @@ struct TransitionEvent {
 
 class IntakeMonitor {
  public:
-  IntakeMonitor(checks::IntakeTarget target, std::string origin, bool optional);
+  IntakeMonitor(checks::IntakeTarget target, std::string origin, bool optional,
+                std::chrono::system_clock::time_point created = {});
+  // When it was added (start or reload): the probe loop's health is measured from here until the first result.
+  std::chrono::system_clock::time_point created() const { return created_; }
 
   // Feeds one finished probe. Returns a transition of the reported verdict,
   // if this result completed one (the first result counts at once).
@@ -99,6 +102,7 @@ class IntakeMonitor {
   std::optional<std::pair<std::string, std::string>> current_change() const;  // kind, reason
 
   checks::IntakeTarget target_;
+  std::chrono::system_clock::time_point created_;
   std::string origin_;
   bool optional_ = false;
 

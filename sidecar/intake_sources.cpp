@@ -64,7 +64,19 @@ checks::Expected<ResolvedIntakes> resolve_intakes(const Config& config, const En
     return resolved;
   }
   auto profile = discover_agent(sources_for(config, agent_version_override), environment);
-  if (!profile) return profile.error().with_prefix("Agent configuration: ");
+  if (!profile && config.agent.config_explicit && !config.intakes_explicit) {
+    return profile.error().with_prefix("Agent configuration: ");
+  }
+  if (!profile) {
+    // Not fatal: e.g. the sidecar was installed before the Agent and is not
+    // yet in the dd-agent group. Probe what we can and say why, loudly.
+    auto resolved = from_config(config, config.intakes_explicit ? "config" : "site table");
+    resolved.findings.push_back(Finding{"agent_config_unreadable", "error", config.agent.config,
+                                        fmt::format("cannot use the Agent's configuration: {}", profile.error().message)});
+    resolved.notes.push_back(fmt::format("Agent configuration not usable ({}); probing the {} intakes",
+                                         profile.error().message, resolved.source));
+    return resolved;
+  }
   if (config.intakes_explicit) {
     // The explicit list wins, but the Agent's config is still linted.
     auto resolved = from_config(config, "config");

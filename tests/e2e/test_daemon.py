@@ -276,6 +276,18 @@ class DaemonTest(unittest.TestCase):
                         "the hourly limit from the first run")
         self.assertEqual(first.restarts() + second.restarts(), 1)
 
+    def test_a_reload_while_a_restart_waits_does_not_wedge_restarts(self):
+        # A long jitter makes the waiting window wide (a draw under 0.1 s, 1 % of runs,
+        # lets the restart happen first: then the reload exercises nothing, but still passes).
+        daemon = self.daemon(restart={"jitter": "10s"})
+        daemon.wait_for(lambda: daemon.intake("flip")["probes"] >= 1, "first probe")
+        self.flip_to([PRIVATE_A])
+        daemon.wait_for(lambda: daemon.status()["restart"]["state"] == "waiting" or daemon.restarts() == 1,
+                        "a restart waiting for its jitter")
+        daemon.process.send_signal(signal.SIGHUP)
+        self.wait_restart_event(daemon, "restarted")  # decided again after the reload
+        self.assertEqual(daemon.restarts(), 1)
+
     def test_fleet_jitter_is_bounded(self):
         daemon = self.daemon(restart={"jitter": "3s"})
         daemon.wait_for(lambda: daemon.intake("flip")["probes"] >= 1, "first probe")

@@ -137,8 +137,11 @@ TEST_F(Monitor, StaleAgentConnectionsAreAChange) {
   EXPECT_FALSE(monitor_.change());
 }
 
-TEST_F(Monitor, AgentOnPublicAddressesWhileDnsIsPrivateIsAChange) {
-  feed(result(Verdict::ok, AddressClass::private_, {"10.0.0.1"}));
+TEST_F(Monitor, AgentStillOnFormerPublicAnswersWhileDnsIsPrivateIsAChange) {
+  feed(result(Verdict::failing, AddressClass::public_, {"52.1.1.1"}));
+  monitor_.accept_current_as_baseline();  // e.g. the sidecar started after the switch was planned
+  monitor_.observe(result(Verdict::ok, AddressClass::private_, {"10.0.0.1"}), policy_, now_);
+  monitor_.accept_current_as_baseline();  // isolate the connection rule from the class rule
   AgentConnection held{};
   held.local = *checks::parse_ip_address("10.9.9.9");
   held.remote = *checks::parse_ip_address("52.1.1.1");
@@ -147,6 +150,18 @@ TEST_F(Monitor, AgentOnPublicAddressesWhileDnsIsPrivateIsAChange) {
   monitor_.update_change();
   ASSERT_TRUE(monitor_.change());
   EXPECT_EQ(monitor_.change()->kind, "public_connections");
+}
+
+TEST_F(Monitor, OtherPublicHttpsOfTheAgentIsNotAChange) {
+  // http_check or a cloud API on 443: a restart cannot move it, so it must not trigger one.
+  feed(result(Verdict::ok, AddressClass::private_, {"10.0.0.1"}));
+  AgentConnection held{};
+  held.local = *checks::parse_ip_address("10.9.9.9");
+  held.remote = *checks::parse_ip_address("52.1.1.1");
+  held.remote_port = 443;
+  monitor_.observe_agent({held}, checks::default_private_cidrs(), true);
+  monitor_.update_change();
+  EXPECT_FALSE(monitor_.change());
 }
 
 TEST_F(Monitor, CountersAndHistograms) {
