@@ -62,9 +62,12 @@ Expected<ServiceEndpoint> parse_base_url(std::string url, std::string_view origi
   const auto authority_start = scheme_end + 3;
   const auto authority_end = url.find_first_of("/?#", authority_start);
   std::string host = url.substr(authority_start, authority_end - authority_start);
-  if (host.empty() || host.find('@') != std::string::npos) {
-    return Error{ErrorCode::config, fmt::format("{}: '{}' has no usable host", origin, url)};
+  // user:password@ would end up in logs and errors; the URL is not echoed.
+  if (host.find('@') != std::string::npos) {
+    return Error{ErrorCode::config,
+                 fmt::format("{}: user info (user:password@) is not allowed in the URL", origin)};
   }
+  if (host.empty()) return Error{ErrorCode::config, fmt::format("{}: '{}' has no host", origin, url)};
   if (authority_end != std::string::npos && url[authority_end] != '/') {
     return Error{ErrorCode::config,
                  fmt::format("{}: '{}' must not carry a query or fragment", origin, url)};

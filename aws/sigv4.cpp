@@ -154,6 +154,24 @@ std::string join_names(const CanonicalHeaders& headers) {
   return names;
 }
 
+// The headers the signer owns: sent by the caller (headers_to_add) and, except
+// an unsigned session token, part of the canonical request.
+void add_signer_headers(const Credentials& credentials, const std::string& payload_hash,
+                        const SigningOptions& options, CanonicalHeaders& headers,
+                        SignedRequest& signed_request) {
+  signed_request.headers_to_add.emplace_back("X-Amz-Date", signed_request.amz_date);
+  headers["x-amz-date"] = signed_request.amz_date;
+  if (credentials.has_session_token()) {
+    const std::string& token = credentials.session_token().reveal();
+    signed_request.headers_to_add.emplace_back("X-Amz-Security-Token", token);
+    if (options.sign_session_token) headers["x-amz-security-token"] = token;
+  }
+  if (options.add_content_sha256_header) {
+    signed_request.headers_to_add.emplace_back("X-Amz-Content-Sha256", payload_hash);
+    headers["x-amz-content-sha256"] = payload_hash;
+  }
+}
+
 }  // namespace
 
 Clock system_clock() {
@@ -208,20 +226,7 @@ Expected<SignedRequest> Signer::sign(const SigningRequest& request, const Creden
   const std::string date = signed_request.amz_date.substr(0, 8);
   signed_request.scope = fmt::format("{}/{}/{}/aws4_request", date, scope.region, scope.service);
   const std::string payload_hash = request.payload_sha256_hex.value_or(sha256_hex(request.payload));
-
-  signed_request.headers_to_add.emplace_back("X-Amz-Date", signed_request.amz_date);
-  (*headers)["x-amz-date"] = signed_request.amz_date;
-  if (credentials.has_session_token()) {
-    signed_request.headers_to_add.emplace_back("X-Amz-Security-Token",
-                                               credentials.session_token().reveal());
-    if (options.sign_session_token) {
-      (*headers)["x-amz-security-token"] = credentials.session_token().reveal();
-    }
-  }
-  if (options.add_content_sha256_header) {
-    signed_request.headers_to_add.emplace_back("X-Amz-Content-Sha256", payload_hash);
-    (*headers)["x-amz-content-sha256"] = payload_hash;
-  }
+  add_signer_headers(credentials, payload_hash, options, *headers, signed_request);
 
   signed_request.signed_headers = join_names(*headers);
   signed_request.canonical_request = build_canonical_request(
