@@ -17,11 +17,16 @@ SecretString::~SecretString() { wipe(value_); }
 
 const char* to_string(CredentialSource source) {
   switch (source) {
-    case CredentialSource::explicit_value: return "explicit value";
-    case CredentialSource::environment: return "environment";
-    case CredentialSource::shared_credentials_file: return "shared credentials file";
-    case CredentialSource::config_file: return "config file";
-    case CredentialSource::instance_metadata: return "instance metadata";
+    case CredentialSource::explicit_value:
+      return "explicit value";
+    case CredentialSource::environment:
+      return "environment";
+    case CredentialSource::shared_credentials_file:
+      return "shared credentials file";
+    case CredentialSource::config_file:
+      return "config file";
+    case CredentialSource::instance_metadata:
+      return "instance metadata";
   }
   return "unknown";
 }
@@ -58,7 +63,8 @@ EnvironmentLookup process_environment() {
 namespace {
 
 // The SDKs treat an empty variable like an unset one.
-std::optional<std::string> non_empty(const EnvironmentLookup& environment, const std::string& name) {
+std::optional<std::string> non_empty(const EnvironmentLookup& environment,
+                                     const std::string& name) {
   auto value = environment(name);
   if (!value || value->empty()) return std::nullopt;
   return value;
@@ -76,7 +82,8 @@ std::string default_path(const std::optional<std::string>& home, const char* fil
 
 // ----------------------------------------------------------- environment
 
-Expected<std::optional<Credentials>> credentials_from_environment(const EnvironmentLookup& environment) {
+Expected<std::optional<Credentials>> credentials_from_environment(
+    const EnvironmentLookup& environment) {
   auto key_id = non_empty(environment, "AWS_ACCESS_KEY_ID");
   auto secret = non_empty(environment, "AWS_SECRET_ACCESS_KEY");
   if (!key_id && !secret) return std::optional<Credentials>();
@@ -204,7 +211,8 @@ Expected<std::optional<Credentials>> credentials_from_profile(const ProfileSecti
     }
   }
   if (sections.config != nullptr) {
-    if (auto ok = reject_unsupported(*sections.config_file, *sections.config); !ok) return ok.error();
+    if (auto ok = reject_unsupported(*sections.config_file, *sections.config); !ok)
+      return ok.error();
   }
   // The credentials file wins over the config file for the same profile.
   if (sections.credentials != nullptr) {
@@ -226,11 +234,11 @@ bool instance_metadata_disabled(const EnvironmentLookup& environment) {
 
 Error nothing_found(const SharedConfigLocation& location, bool environment_tried,
                     std::string_view metadata_note) {
-  return Error{ErrorCode::config,
-               fmt::format("no AWS credentials found: {}profile '{}' has no keys in {} or {}{}",
-                           environment_tried ? "AWS_ACCESS_KEY_ID is not set, " : "",
-                           location.profile, location.credentials_file, location.config_file,
-                           metadata_note)};
+  return Error{
+      ErrorCode::config,
+      fmt::format("no AWS credentials found: {}profile '{}' has no keys in {} or {}{}",
+                  environment_tried ? "AWS_ACCESS_KEY_ID is not set, " : "", location.profile,
+                  location.credentials_file, location.config_file, metadata_note)};
 }
 
 }  // namespace
@@ -245,7 +253,8 @@ Expected<SharedConfigLocation> locate_shared_config(const EnvironmentLookup& env
   location.credentials_file =
       credentials_file ? expand_home(*credentials_file, home) : default_path(home, "credentials");
   const auto config_file = non_empty(environment, "AWS_CONFIG_FILE");
-  location.config_file = config_file ? expand_home(*config_file, home) : default_path(home, "config");
+  location.config_file =
+      config_file ? expand_home(*config_file, home) : default_path(home, "config");
   if (profile && !profile->empty()) {
     location.profile = *profile;
   } else if (auto from_environment = non_empty(environment, "AWS_PROFILE")) {
@@ -273,7 +282,8 @@ Expected<Credentials> resolve_credentials(const EnvironmentLookup& environment,
   if (*from_profile) return std::move(**from_profile);
 
   if (!options.instance_metadata) {
-    return nothing_found(files->location, !explicit_profile, ", and instance metadata was not tried");
+    return nothing_found(files->location, !explicit_profile,
+                         ", and instance metadata was not tried");
   }
   if (instance_metadata_disabled(environment)) {
     return nothing_found(files->location, !explicit_profile,

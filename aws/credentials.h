@@ -56,7 +56,8 @@ const char* to_string(CredentialSource source);
 class Credentials {
  public:
   Credentials(std::string access_key_id, SecretString secret_access_key,
-              SecretString session_token = {}, CredentialSource source = CredentialSource::explicit_value,
+              SecretString session_token = {},
+              CredentialSource source = CredentialSource::explicit_value,
               std::optional<TimePoint> expiration = std::nullopt);
 
   // The access key id identifies the key but does not grant access; AWS

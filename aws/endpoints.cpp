@@ -14,8 +14,10 @@ struct ServiceNames {
 
 ServiceNames names_of(Service service) {
   switch (service) {
-    case Service::ec2: return {"ec2", "AWS_ENDPOINT_URL_EC2"};
-    case Service::route53: return {"route53", "AWS_ENDPOINT_URL_ROUTE_53"};
+    case Service::ec2:
+      return {"ec2", "AWS_ENDPOINT_URL_EC2"};
+    case Service::route53:
+      return {"route53", "AWS_ENDPOINT_URL_ROUTE_53"};
   }
   return {"ec2", "AWS_ENDPOINT_URL_EC2"};
 }
@@ -32,7 +34,8 @@ Expected<void> check_region(std::string_view region) {
 }
 
 bool in_aws_partition(std::string_view region) {
-  for (const std::string_view other : {"cn-", "us-gov-", "us-iso-", "us-isob-", "eu-isoe-", "us-isof-"}) {
+  for (const std::string_view other :
+       {"cn-", "us-gov-", "us-iso-", "us-isob-", "eu-isoe-", "us-isof-"}) {
     if (region.substr(0, other.size()) == other) return false;
   }
   return true;
@@ -67,7 +70,8 @@ Expected<ServiceEndpoint> parse_base_url(std::string url, std::string_view origi
     return Error{ErrorCode::config,
                  fmt::format("{}: user info (user:password@) is not allowed in the URL", origin)};
   }
-  if (host.empty()) return Error{ErrorCode::config, fmt::format("{}: '{}' has no host", origin, url)};
+  if (host.empty())
+    return Error{ErrorCode::config, fmt::format("{}: '{}' has no host", origin, url)};
   if (authority_end != std::string::npos && url[authority_end] != '/') {
     return Error{ErrorCode::config,
                  fmt::format("{}: '{}' must not carry a query or fragment", origin, url)};
@@ -96,8 +100,9 @@ Expected<ServiceEndpoint> resolve_endpoint(Service service, std::string_view reg
                  fmt::format("region {} is outside the aws partition; set {} to its endpoint",
                              region, names.override_variable)};
   }
-  auto endpoint = override_url ? parse_base_url(std::move(override_url->second), override_url->first)
-                               : parse_base_url(default_url(service, region), "default");
+  auto endpoint = override_url
+                      ? parse_base_url(std::move(override_url->second), override_url->first)
+                      : parse_base_url(default_url(service, region), "default");
   if (!endpoint) return endpoint.error();
   endpoint->signing_name = names.signing_name;
   // Route 53 is global: the aws partition signs it for us-east-1 whatever

@@ -34,9 +34,11 @@ Expected<std::string> fetch_with_token(const HttpFetcher& fetch, const std::stri
   auto response = fetch(request);
   if (!response) return response.error().with_prefix(fmt::format("{}: ", what));
   if (response->status == 404) {
-    return metadata_error(fmt::format("{}: HTTP 404 (no IAM role attached to this instance?)", what));
+    return metadata_error(
+        fmt::format("{}: HTTP 404 (no IAM role attached to this instance?)", what));
   }
-  if (response->status != 200) return metadata_error(fmt::format("{}: HTTP {}", what, response->status));
+  if (response->status != 200)
+    return metadata_error(fmt::format("{}: HTTP {}", what, response->status));
   return std::move(response->body);
 }
 
@@ -50,7 +52,8 @@ Expected<std::string> first_role(const std::string& listing) {
 
 Expected<std::string> string_field(const nlohmann::json& document, const char* name) {
   const auto found = document.find(name);
-  if (found == document.end() || !found->is_string() || found->get_ref<const std::string&>().empty()) {
+  if (found == document.end() || !found->is_string() ||
+      found->get_ref<const std::string&>().empty()) {
     return metadata_error(fmt::format("IMDS credentials document has no '{}' string", name));
   }
   return found->get<std::string>();

@@ -12,7 +12,9 @@ namespace {
 
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 
-Error invalid(std::string message) { return Error{ErrorCode::invalid_argument, std::move(message)}; }
+Error invalid(std::string message) {
+  return Error{ErrorCode::invalid_argument, std::move(message)};
+}
 
 bool is_unreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -130,7 +132,8 @@ std::string signing_key(const SecretString& secret, std::string_view date,
   std::string region_key = hmac_sha256(date_key, scope.region);
   std::string service_key = hmac_sha256(region_key, scope.service);
   std::string final_key = hmac_sha256(service_key, "aws4_request");
-  for (std::string* intermediate : {&key, &date_key, &region_key, &service_key}) wipe(*intermediate);
+  for (std::string* intermediate : {&key, &date_key, &region_key, &service_key})
+    wipe(*intermediate);
   return final_key;
 }
 
@@ -216,7 +219,8 @@ std::string canonical_query_string(const QueryParameters& query) {
 }
 
 Expected<SignedRequest> Signer::sign(const SigningRequest& request, const Credentials& credentials,
-                                     const SigningScope& scope, const SigningOptions& options) const {
+                                     const SigningScope& scope,
+                                     const SigningOptions& options) const {
   if (auto valid = check_inputs(request, credentials, scope); !valid) return valid.error();
   auto headers = canonical_headers(request.headers);
   if (!headers) return headers.error();
@@ -237,10 +241,9 @@ Expected<SignedRequest> Signer::sign(const SigningRequest& request, const Creden
   std::string key = signing_key(credentials.secret_access_key(), date, scope);
   signed_request.signature = to_hex(hmac_sha256(key, signed_request.string_to_sign));
   wipe(key);
-  signed_request.authorization =
-      fmt::format("{} Credential={}/{}, SignedHeaders={}, Signature={}", algorithm,
-                  credentials.access_key_id(), signed_request.scope, signed_request.signed_headers,
-                  signed_request.signature);
+  signed_request.authorization = fmt::format(
+      "{} Credential={}/{}, SignedHeaders={}, Signature={}", algorithm, credentials.access_key_id(),
+      signed_request.scope, signed_request.signed_headers, signed_request.signature);
   signed_request.headers_to_add.emplace_back("Authorization", signed_request.authorization);
   return signed_request;
 }

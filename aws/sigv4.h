@@ -58,8 +58,8 @@ struct SigningOptions {
 };
 
 struct SignedRequest {
-  std::string amz_date;        // 20150830T123600Z
-  std::string scope;           // 20150830/us-east-1/service/aws4_request
+  std::string amz_date;  // 20150830T123600Z
+  std::string scope;     // 20150830/us-east-1/service/aws4_request
   std::string canonical_request;
   std::string string_to_sign;
   std::string signed_headers;  // host;x-amz-date

@@ -10,14 +10,16 @@
 namespace aws {
 namespace {
 
+using test::environment;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using test::environment;
 
 // --------------------------------------------------------- never printable
 
 template <typename T>
-concept Streamable = requires(std::ostream& stream, const T& value) { stream << value; };
+concept Streamable = requires(std::ostream& stream, const T& value) {
+  stream << value;
+};
 static_assert(!Streamable<SecretString>, "SecretString must not have operator<<");
 static_assert(!Streamable<Credentials>, "Credentials must not have operator<<");
 static_assert(!fmt::is_formattable<SecretString>::value, "SecretString must not be formattable");
@@ -35,18 +37,21 @@ TEST(Credentials, DescribeRedactsSecretAndToken) {
 }
 
 TEST(Credentials, DescribeShowsOriginAndExpiration) {
-  Credentials credentials("AKID", SecretString("s"), SecretString(), CredentialSource::instance_metadata,
+  Credentials credentials("AKID", SecretString("s"), SecretString(),
+                          CredentialSource::instance_metadata,
                           parse_iso8601_utc("2030-01-02T03:04:05Z"));
   credentials.set_origin("role web");
-  EXPECT_EQ(credentials.describe(),
-            "access key ****, secret redacted, no session token, from instance metadata (role web), "
-            "expires 2030-01-02T03:04:05Z");
+  EXPECT_EQ(
+      credentials.describe(),
+      "access key ****, secret redacted, no session token, from instance metadata (role web), "
+      "expires 2030-01-02T03:04:05Z");
 }
 
 // -------------------------------------------------------------- environment
 
 // No HOME and no file variables: the shared files are never looked at.
-Expected<Credentials> resolve(std::map<std::string, std::string> values, CredentialOptions options = {}) {
+Expected<Credentials> resolve(std::map<std::string, std::string> values,
+                              CredentialOptions options = {}) {
   return resolve_credentials(environment(std::move(values)), options);
 }
 
@@ -96,7 +101,9 @@ class SharedFiles : public ::testing::Test {
  protected:
   // HOME points at the temporary directory, so ~/.aws/* are the test's files.
   std::map<std::string, std::string> home() const { return {{"HOME", dir_.path().string()}}; }
-  std::string credentials_file(const std::string& content) { return dir_.write(".aws/credentials", content); }
+  std::string credentials_file(const std::string& content) {
+    return dir_.write(".aws/credentials", content);
+  }
   std::string config_file(const std::string& content) { return dir_.write(".aws/config", content); }
 
   Expected<Credentials> resolve_with(std::map<std::string, std::string> extra = {},
@@ -125,7 +132,8 @@ TEST_F(SharedFiles, DefaultProfileFromCredentialsFile) {
 
 TEST_F(SharedFiles, EnvironmentKeysWinOverFiles) {
   credentials_file("[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\n");
-  auto credentials = resolve_with({{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "e"}});
+  auto credentials =
+      resolve_with({{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "e"}});
   ASSERT_TRUE(credentials);
   EXPECT_EQ(credentials->access_key_id(), "AKIDENV");
 }
@@ -181,7 +189,8 @@ TEST_F(SharedFiles, CredentialsFileWinsOverConfigFile) {
 }
 
 TEST_F(SharedFiles, FileLocationsFromEnvironmentWithTildeExpansion) {
-  dir_.write("elsewhere/creds", "[default]\naws_access_key_id = AKIDELSE\naws_secret_access_key = s\n");
+  dir_.write("elsewhere/creds",
+             "[default]\naws_access_key_id = AKIDELSE\naws_secret_access_key = s\n");
   credentials_file("[default]\naws_access_key_id = AKIDHOME\naws_secret_access_key = s\n");
   auto credentials = resolve_with({{"AWS_SHARED_CREDENTIALS_FILE", "~/elsewhere/creds"}});
   ASSERT_TRUE(credentials) << credentials.error().message;
@@ -226,7 +235,8 @@ TEST_F(SharedFiles, MalformedLineNamesFileAndLine) {
 }
 
 TEST_F(SharedFiles, UnknownProfileIsAnError) {
-  const std::string creds = credentials_file("[default]\naws_access_key_id = A\naws_secret_access_key = s\n");
+  const std::string creds =
+      credentials_file("[default]\naws_access_key_id = A\naws_secret_access_key = s\n");
   const std::string config = config_file("[default]\nregion = us-east-1\n");
   auto credentials = resolve_with({}, "nope");
   ASSERT_FALSE(credentials);
@@ -243,8 +253,9 @@ TEST_F(SharedFiles, UnsupportedProvidersAreReportedNotIgnored) {
       "[profile sso]\nsso_session = corp\n");
   auto assume = resolve_with({}, "assume");
   ASSERT_FALSE(assume);
-  EXPECT_THAT(assume.error().message,
-              HasSubstr(path + ":2: [profile assume] uses role_arn (assume-role), which is not supported"));
+  EXPECT_THAT(
+      assume.error().message,
+      HasSubstr(path + ":2: [profile assume] uses role_arn (assume-role), which is not supported"));
   auto process = resolve_with({}, "process");
   ASSERT_FALSE(process);
   EXPECT_THAT(process.error().message, HasSubstr(":7: [profile process] uses credential_process"));
@@ -254,8 +265,8 @@ TEST_F(SharedFiles, UnsupportedProvidersAreReportedNotIgnored) {
 }
 
 TEST_F(SharedFiles, LocateReportsChosenProfileAndPaths) {
-  auto location = locate_shared_config(environment({{"HOME", "/home/u"}, {"AWS_CONFIG_FILE", "/etc/aws.cfg"}}),
-                                       std::nullopt);
+  auto location = locate_shared_config(
+      environment({{"HOME", "/home/u"}, {"AWS_CONFIG_FILE", "/etc/aws.cfg"}}), std::nullopt);
   ASSERT_TRUE(location);
   EXPECT_EQ(location->credentials_file, "/home/u/.aws/credentials");
   EXPECT_EQ(location->config_file, "/etc/aws.cfg");
@@ -281,8 +292,9 @@ TEST_F(SharedFiles, RegionPrecedence) {
   EXPECT_EQ(resolve_region(values(both), std::string("eu-central-1"))->name, "eu-central-1");
   EXPECT_EQ(resolve_region(values(both), std::string("eu-central-1"))->origin, "flag");
   EXPECT_EQ(resolve_region(values(both), std::nullopt)->name, "us-west-2");
-  EXPECT_EQ(resolve_region(values({{"AWS_DEFAULT_REGION", "ap-southeast-2"}}), std::nullopt)->origin,
-            "AWS_DEFAULT_REGION");
+  EXPECT_EQ(
+      resolve_region(values({{"AWS_DEFAULT_REGION", "ap-southeast-2"}}), std::nullopt)->origin,
+      "AWS_DEFAULT_REGION");
   auto from_profile = resolve_region(values({}), std::nullopt);
   ASSERT_TRUE(from_profile) << from_profile.error().message;
   EXPECT_EQ(from_profile->name, "eu-west-3");

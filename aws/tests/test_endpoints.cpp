@@ -7,8 +7,8 @@
 namespace aws {
 namespace {
 
-using ::testing::HasSubstr;
 using test::environment;
+using ::testing::HasSubstr;
 
 TEST(Endpoints, DefaultsInTheAwsPartition) {
   auto ec2 = resolve_endpoint(Service::ec2, "eu-west-1", environment());
@@ -44,8 +44,9 @@ TEST(Endpoints, ServiceSpecificOverrideWins) {
 }
 
 TEST(Endpoints, Route53SpecificOverride) {
-  auto route53 = resolve_endpoint(Service::route53, "eu-west-1",
-                                  environment({{"AWS_ENDPOINT_URL_ROUTE_53", "https://r53.test/base"}}));
+  auto route53 =
+      resolve_endpoint(Service::route53, "eu-west-1",
+                       environment({{"AWS_ENDPOINT_URL_ROUTE_53", "https://r53.test/base"}}));
   ASSERT_TRUE(route53);
   EXPECT_EQ(route53->base_url, "https://r53.test/base");
   EXPECT_EQ(route53->host, "r53.test");
@@ -63,18 +64,21 @@ TEST(Endpoints, OverridesCanBeIgnored) {
   EXPECT_EQ(ec2->base_url, "https://ec2.us-east-1.amazonaws.com");
 }
 
-std::string error_of(Service service, std::string_view region, std::map<std::string, std::string> env = {}) {
+std::string error_of(Service service, std::string_view region,
+                     std::map<std::string, std::string> env = {}) {
   auto endpoint = resolve_endpoint(service, region, environment(std::move(env)));
   EXPECT_FALSE(endpoint) << endpoint->base_url;
   return endpoint ? "" : endpoint.error().message;
 }
 
 TEST(Endpoints, Errors) {
-  EXPECT_EQ(error_of(Service::ec2, "cn-north-1"),
-            "region cn-north-1 is outside the aws partition; set AWS_ENDPOINT_URL_EC2 to its endpoint");
-  EXPECT_EQ(error_of(Service::route53, "us-gov-west-1"),
-            "region us-gov-west-1 is outside the aws partition; set AWS_ENDPOINT_URL_ROUTE_53 to its "
-            "endpoint");
+  EXPECT_EQ(
+      error_of(Service::ec2, "cn-north-1"),
+      "region cn-north-1 is outside the aws partition; set AWS_ENDPOINT_URL_EC2 to its endpoint");
+  EXPECT_EQ(
+      error_of(Service::route53, "us-gov-west-1"),
+      "region us-gov-west-1 is outside the aws partition; set AWS_ENDPOINT_URL_ROUTE_53 to its "
+      "endpoint");
   EXPECT_EQ(error_of(Service::ec2, "evil.com/x"), "invalid AWS region 'evil.com/x'");
   EXPECT_EQ(error_of(Service::ec2, ""), "invalid AWS region ''");
   EXPECT_EQ(error_of(Service::ec2, "us-east-1", {{"AWS_ENDPOINT_URL_EC2", "localhost:5000"}}),
@@ -90,8 +94,9 @@ TEST(Endpoints, Errors) {
 }
 
 TEST(Endpoints, OverrideAllowsOtherPartitions) {
-  auto ec2 = resolve_endpoint(Service::ec2, "cn-north-1",
-                              environment({{"AWS_ENDPOINT_URL_EC2", "https://ec2.cn-north-1.amazonaws.com.cn"}}));
+  auto ec2 = resolve_endpoint(
+      Service::ec2, "cn-north-1",
+      environment({{"AWS_ENDPOINT_URL_EC2", "https://ec2.cn-north-1.amazonaws.com.cn"}}));
   ASSERT_TRUE(ec2);
   EXPECT_EQ(ec2->signing_region, "cn-north-1");
 }

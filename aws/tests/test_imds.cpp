@@ -9,9 +9,9 @@
 namespace aws {
 namespace {
 
+using test::environment;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using test::environment;
 
 constexpr const char* credentials_document =
     R"({"Code":"Success","LastUpdated":"2024-05-17T09:00:00Z","Type":"AWS-HMAC",)"
@@ -75,7 +75,8 @@ TEST(Imds, TokenThenRoleThenCredentials) {
 TEST(Imds, EndpointOverrideForLocalStubs) {
   FakeMetadataService service(happy_path());
   auto credentials = fetch_instance_credentials(
-      service.fetcher(), environment({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:8111/"}}));
+      service.fetcher(),
+      environment({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:8111/"}}));
   ASSERT_TRUE(credentials);
   EXPECT_EQ(service.requests[0].url, "http://127.0.0.1:8111/latest/api/token");
 }
@@ -112,7 +113,8 @@ TEST(Imds, NoRoleAttached) {
 
 TEST(Imds, BadCredentialsDocuments) {
   const auto with_document = [](std::string document) {
-    return error_of({HttpResponse{200, "t"}, HttpResponse{200, "web-role"}, HttpResponse{200, document}});
+    return error_of(
+        {HttpResponse{200, "t"}, HttpResponse{200, "web-role"}, HttpResponse{200, document}});
   };
   EXPECT_EQ(with_document("not json"), "IMDS credentials for role 'web-role': not a JSON object");
   EXPECT_EQ(with_document(R"({"Code":"AssumeRoleUnauthorizedAccess","SecretAccessKey":"leak"})"),
@@ -121,14 +123,15 @@ TEST(Imds, BadCredentialsDocuments) {
             "IMDS credentials document has no 'SecretAccessKey' string");
   EXPECT_EQ(with_document(R"({"Code":"Success","AccessKeyId":"A","SecretAccessKey":"leak"})"),
             "IMDS credentials document has no 'Token' string");
-  EXPECT_EQ(error_of({HttpResponse{200, "t"}, HttpResponse{200, "web-role"}, HttpResponse{500, "leak"}}),
-            "IMDS credentials for role 'web-role': HTTP 500");
+  EXPECT_EQ(
+      error_of({HttpResponse{200, "t"}, HttpResponse{200, "web-role"}, HttpResponse{500, "leak"}}),
+      "IMDS credentials for role 'web-role': HTTP 500");
 }
 
 TEST(Imds, ErrorsNeverEchoTheDocument) {
-  const std::string message =
-      error_of({HttpResponse{200, "t"}, HttpResponse{200, "web-role"},
-                HttpResponse{200, R"({"Code":"Success","AccessKeyId":"A","SecretAccessKey":"leak"})"}});
+  const std::string message = error_of(
+      {HttpResponse{200, "t"}, HttpResponse{200, "web-role"},
+       HttpResponse{200, R"({"Code":"Success","AccessKeyId":"A","SecretAccessKey":"leak"})"}});
   EXPECT_THAT(message, Not(HasSubstr("leak")));
 }
 

@@ -38,7 +38,8 @@ TEST(Ini, SectionsKeysAndLines) {
   EXPECT_EQ(section->find("output")->text, "json");
   const IniSection* dev = parsed->find("profile dev");
   ASSERT_NE(dev, nullptr);
-  EXPECT_EQ(dev->find("role_arn")->text, "arn:aws:iam::123456789012:role/x") << "first delimiter wins";
+  EXPECT_EQ(dev->find("role_arn")->text, "arn:aws:iam::123456789012:role/x")
+      << "first delimiter wins";
 }
 
 TEST(Ini, IndentedLinesContinueTheValue) {
@@ -79,7 +80,8 @@ TEST(Ini, ErrorsNameFileAndLine) {
   EXPECT_EQ(error_of("[ ]\n"), "config:1: empty section name");
   EXPECT_EQ(error_of("[default]\n= value\n"), "config:2: missing key before '='");
   EXPECT_EQ(error_of("[a]\n[b]\n[a]\n"), "config:3: section [a] already defined on line 1");
-  EXPECT_EQ(error_of("[a]\nkey = 1\nKEY = 2\n"), "config:3: key 'key' already set on line 2 in [a]");
+  EXPECT_EQ(error_of("[a]\nkey = 1\nKEY = 2\n"),
+            "config:3: key 'key' already set on line 2 in [a]");
 }
 
 TEST(IniFile, MissingFileIsNotAnError) {

@@ -62,7 +62,8 @@ TEST(BotocoreGolden, Route53GetWithQuery) {
   request.path = "/2013-04-01/hostedzone/Z0123456789ABC/rrset";
   request.query = {{"type", "A"}, {"name", "api.datadoghq.com."}, {"maxitems", "1"}};
   request.headers = {{"Host", "route53.amazonaws.com"}};
-  auto signed_request = golden_signer.sign(request, session_credentials(), {"us-east-1", "route53"});
+  auto signed_request =
+      golden_signer.sign(request, session_credentials(), {"us-east-1", "route53"});
   ASSERT_TRUE(signed_request) << signed_request.error().message;
   EXPECT_THAT(signed_request->canonical_request,
               HasSubstr("/2013-04-01/hostedzone/Z0123456789ABC/rrset\n"
@@ -82,7 +83,8 @@ TEST(BotocoreGolden, DoubleEncodedPathAndEscapedQuery) {
   request.path = "/2013-04-01/x%20y/z~";
   request.query = {{"name", "*.a b/c+d=\xC3\xA9"}, {"empty", ""}};
   request.headers = {{"Host", "route53.amazonaws.com"}};
-  auto signed_request = golden_signer.sign(request, session_credentials(), {"us-east-1", "route53"});
+  auto signed_request =
+      golden_signer.sign(request, session_credentials(), {"us-east-1", "route53"});
   ASSERT_TRUE(signed_request) << signed_request.error().message;
   EXPECT_THAT(signed_request->canonical_request,
               HasSubstr("GET\n/2013-04-01/x%2520y/z~\n"
@@ -109,7 +111,8 @@ TEST(Signer, UsesTheInjectedClockForDateAndScope) {
 }
 
 TEST(Signer, NoTokenHeaderWithoutSessionToken) {
-  auto signed_request = golden_signer.sign(minimal_get(), plain_credentials(), {"us-east-1", "ec2"});
+  auto signed_request =
+      golden_signer.sign(minimal_get(), plain_credentials(), {"us-east-1", "ec2"});
   ASSERT_TRUE(signed_request);
   EXPECT_EQ(signed_request->signed_headers, "host;x-amz-date");
   EXPECT_EQ(signed_request->headers_to_add.size(), 2u);
@@ -120,12 +123,14 @@ TEST(Signer, ContentSha256HeaderOnlyWhenAsked) {
   request.payload = "Param1=value1";
   SigningOptions options;
   options.add_content_sha256_header = true;
-  auto signed_request = golden_signer.sign(request, plain_credentials(), {"us-east-1", "s3"}, options);
+  auto signed_request =
+      golden_signer.sign(request, plain_credentials(), {"us-east-1", "s3"}, options);
   ASSERT_TRUE(signed_request);
   EXPECT_EQ(signed_request->signed_headers, "host;x-amz-content-sha256;x-amz-date");
   EXPECT_THAT(signed_request->headers_to_add,
-              ::testing::Contains(Header{"X-Amz-Content-Sha256",
-                                         "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e"}));
+              ::testing::Contains(
+                  Header{"X-Amz-Content-Sha256",
+                         "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e"}));
 }
 
 TEST(Signer, PrecomputedPayloadHashIsUsedVerbatim) {
@@ -139,8 +144,9 @@ TEST(Signer, PrecomputedPayloadHashIsUsedVerbatim) {
 
 TEST(Signer, DifferentSecretGivesDifferentSignature) {
   auto first = golden_signer.sign(minimal_get(), plain_credentials(), {"us-east-1", "ec2"});
-  auto second = golden_signer.sign(
-      minimal_get(), Credentials("AKIDEXAMPLE", SecretString("another-secret")), {"us-east-1", "ec2"});
+  auto second =
+      golden_signer.sign(minimal_get(), Credentials("AKIDEXAMPLE", SecretString("another-secret")),
+                         {"us-east-1", "ec2"});
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->canonical_request, second->canonical_request);
   EXPECT_NE(first->signature, second->signature);
@@ -160,7 +166,8 @@ TEST(Signer, RejectsRequestsItCannotSignCorrectly) {
   no_host.headers = {{"Content-Type", "text/xml"}};
   EXPECT_THAT(sign_error(no_host), HasSubstr("no Host header"));
 
-  for (const char* reserved : {"Authorization", "X-Amz-Date", "x-amz-security-token", "X-Amz-Content-Sha256"}) {
+  for (const char* reserved :
+       {"Authorization", "X-Amz-Date", "x-amz-security-token", "X-Amz-Content-Sha256"}) {
     SigningRequest request = minimal_get();
     request.headers.emplace_back(reserved, "x");
     EXPECT_THAT(sign_error(request), HasSubstr("set by the signer")) << reserved;
@@ -183,7 +190,8 @@ TEST(Signer, RejectsRequestsItCannotSignCorrectly) {
   EXPECT_THAT(sign_error(no_method), HasSubstr("empty HTTP method"));
 
   EXPECT_THAT(sign_error(minimal_get(), {"", "ec2"}), HasSubstr("invalid signing scope"));
-  EXPECT_THAT(sign_error(minimal_get(), {"us-east-1", "ec2/x"}), HasSubstr("invalid signing scope"));
+  EXPECT_THAT(sign_error(minimal_get(), {"us-east-1", "ec2/x"}),
+              HasSubstr("invalid signing scope"));
   EXPECT_THAT(sign_error(minimal_get(), {"us-east-1", "ec2"}, Credentials("AKID", SecretString())),
               HasSubstr("empty access key id or secret"));
 }
@@ -222,7 +230,8 @@ TEST(CanonicalUri, NormalisesUnlessAskedNotTo) {
   EXPECT_EQ(canonical_uri("/a/./b/../c//d/", true), "/a/c/d/");
   EXPECT_EQ(canonical_uri("/../..", true), "/");
   EXPECT_EQ(canonical_uri("/a/./b/../c//d/", false), "/a/./b/../c//d/");
-  EXPECT_EQ(canonical_uri("/2013-04-01/hostedzone/Z1/rrset/", true), "/2013-04-01/hostedzone/Z1/rrset/");
+  EXPECT_EQ(canonical_uri("/2013-04-01/hostedzone/Z1/rrset/", true),
+            "/2013-04-01/hostedzone/Z1/rrset/");
 }
 
 }  // namespace

@@ -96,8 +96,9 @@ QueryParameters parse_query(std::string_view query) {
     const auto end = std::min(query.find('&'), query.size());
     const std::string_view pair = query.substr(0, end);
     const auto equals = pair.find('=');
-    parameters.emplace(percent_decode(pair.substr(0, equals)),
-                       equals == std::string_view::npos ? "" : percent_decode(pair.substr(equals + 1)));
+    parameters.emplace(
+        percent_decode(pair.substr(0, equals)),
+        equals == std::string_view::npos ? "" : percent_decode(pair.substr(equals + 1)));
     query.remove_prefix(std::min(end + 1, query.size()));
   }
   return parameters;
@@ -111,7 +112,8 @@ void parse_request_line(std::string_view line, SigningRequest& request) {
   const std::string_view target = line.substr(method_end + 1, version_start - method_end - 1);
   const auto query_start = target.find('?');
   request.path = std::string(target.substr(0, query_start));
-  if (query_start != std::string_view::npos) request.query = parse_query(target.substr(query_start + 1));
+  if (query_start != std::string_view::npos)
+    request.query = parse_query(target.substr(query_start + 1));
 }
 
 // request.txt: request line, "Name:value" headers where a line starting with
@@ -137,20 +139,29 @@ SigningRequest parse_request(const std::string& text) {
   return request;
 }
 
+std::string ascii_lowercase(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
 // The value of "Name:value" in header-signed-request.txt (case-insensitive name).
-std::optional<std::string> signed_header(const std::string& signed_request, std::string name) {
+std::optional<std::string> signed_header(const std::string& signed_request,
+                                         const std::string& name) {
   std::istringstream lines(signed_request);
   std::string line;
-  std::transform(name.begin(), name.end(), name.begin(), ::tolower);
   while (std::getline(lines, line)) {
-    std::string lower = line.substr(0, line.find(':'));
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (lower == name) return line.substr(line.find(':') + 1);
+    const auto colon = line.find(':');
+    if (ascii_lowercase(line.substr(0, colon)) == ascii_lowercase(name)) {
+      return line.substr(colon + 1);
+    }
   }
   return std::nullopt;
 }
 
-std::optional<std::string> added_header(const SignedRequest& signed_request, std::string_view name) {
+std::optional<std::string> added_header(const SignedRequest& signed_request,
+                                        std::string_view name) {
   for (const auto& [header, value] : signed_request.headers_to_add) {
     if (header == name) return value;
   }
@@ -173,7 +184,8 @@ VectorCase load_case(const std::filesystem::path& dir) {
   loaded.credentials.emplace(keys.at("access_key_id").get<std::string>(),
                              SecretString(keys.at("secret_access_key").get<std::string>()),
                              SecretString(keys.value("token", "")));
-  loaded.scope = {context.at("region").get<std::string>(), context.at("service").get<std::string>()};
+  loaded.scope = {context.at("region").get<std::string>(),
+                  context.at("service").get<std::string>()};
   loaded.options.normalize_path = context.at("normalize").get<bool>();
   loaded.options.add_content_sha256_header = context.at("sign_body").get<bool>();
   loaded.options.sign_session_token = !context.value("omit_session_token", false);
@@ -188,7 +200,8 @@ TEST_P(SigV4Vector, MatchesExpectedSigning) {
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   VectorCase vector = load_case(dir);
   const Signer signer([&] { return vector.timestamp; });
-  auto signed_request = signer.sign(vector.request, *vector.credentials, vector.scope, vector.options);
+  auto signed_request =
+      signer.sign(vector.request, *vector.credentials, vector.scope, vector.options);
   ASSERT_TRUE(signed_request) << signed_request.error().message;
 
   EXPECT_EQ(signed_request->canonical_request, read_file(dir / "header-canonical-request.txt"));
@@ -197,7 +210,8 @@ TEST_P(SigV4Vector, MatchesExpectedSigning) {
 
   // Each header the suite's signer added must be among ours, with the same value.
   const std::string expected_request = read_file(dir / "header-signed-request.txt");
-  for (const char* name : {"Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256"}) {
+  for (const char* name :
+       {"Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256"}) {
     EXPECT_EQ(added_header(*signed_request, name), signed_header(expected_request, name)) << name;
   }
 }
