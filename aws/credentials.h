@@ -70,7 +70,7 @@ class Credentials {
   // Only known for instance metadata. Nothing here rejects expired
   // credentials: AWS answers ExpiredToken, which is the clearer message.
   const std::optional<TimePoint>& expiration() const { return expiration_; }
-  // Where the keys came from, e.g. "profile dev in /home/u/.aws/credentials".
+  // Where the keys came from, e.g. "[dev] in /home/u/.aws/credentials".
   const std::string& origin() const { return origin_; }
   void set_origin(std::string origin) { origin_ = std::move(origin); }
 
@@ -119,10 +119,12 @@ Expected<Credentials> resolve_credentials(const EnvironmentLookup& environment,
 
 struct Region {
   std::string name;
-  std::string origin;  // "flag", "AWS_REGION", "AWS_DEFAULT_REGION", "profile dev in <file>"
+  std::string origin;  // "flag", "AWS_REGION", "AWS_DEFAULT_REGION" or "<file>:<line>"
 };
-// flag > AWS_REGION > AWS_DEFAULT_REGION > `region` of the profile in the
-// config file. An error when none of them names a region.
+// flag > AWS_REGION > AWS_DEFAULT_REGION > `region` of the profile (the
+// credentials file's section wins over the config file's, as botocore merges
+// them). An error when none of them names a region. IMDS placement/region is
+// not consulted yet.
 Expected<Region> resolve_region(const EnvironmentLookup& environment,
                                 const std::optional<std::string>& region_flag,
                                 const std::optional<std::string>& profile = std::nullopt);
