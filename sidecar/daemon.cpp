@@ -67,7 +67,7 @@ class Daemon {
   void probe_intake(std::size_t index);
   void on_probe_result(std::size_t index, std::uint64_t generation, checks::IntakeResult result);
   milliseconds next_delay(const IntakeMonitor& monitor);
-  void scan_agent_if_due();
+  void scan_agent_if_due(milliseconds max_age);
   void check_loop_health();
   // Restarts.
   std::vector<PendingChange> pending_changes() const;
@@ -106,7 +106,7 @@ class Daemon {
   std::uint64_t generation_ = 0;  // bumped on reload: results of older probes are dropped
 
   std::unique_ptr<StatusServer> server_;
-  std::string metrics_cache_;
+  std::shared_ptr<const std::string> metrics_cache_;
   std::uint64_t metrics_cache_version_ = ~std::uint64_t{0};
 
   std::optional<Clock::time_point> last_agent_scan_;
@@ -270,7 +270,10 @@ void Daemon::on_probe_result(std::size_t index, std::uint64_t generation, checks
                    checks::to_string(transition->to), transition->reason.empty() ? "" : " (" + transition->reason + ")");
     }
   }
-  scan_agent_if_due();
+  // A scan costs milliseconds of /proc reading: once per interval is enough
+  // while nothing changes, every second while a DNS change is being judged.
+  const bool answer_changed = monitor.last_dns_change() && monitor.last_dns_change() == monitor.last_probe_end();
+  scan_agent_if_due(answer_changed || monitor.transition_pending() ? std::chrono::milliseconds(1000) : config_.interval);
   monitor.observe_agent(state_.agent.connections, config_.private_cidrs, state_.agent.scanned);
   const auto previous_change = monitor.change();
   monitor.update_change();
@@ -290,9 +293,9 @@ milliseconds Daemon::next_delay(const IntakeMonitor& monitor) {
   return std::max(milliseconds(50), base + milliseconds(jitter(random_)));
 }
 
-void Daemon::scan_agent_if_due() {
+void Daemon::scan_agent_if_due(milliseconds max_age) {
   const auto now = Clock::now();
-  if (last_agent_scan_ && now - *last_agent_scan_ < std::chrono::seconds(1)) return;
+  if (last_agent_scan_ && now - *last_agent_scan_ < max_age) return;
   last_agent_scan_ = now;
   AgentProcessSelector selector;
   selector.unit_patterns = config_.agent.units;
@@ -435,7 +438,7 @@ void Daemon::reprobe_changed_then(std::function<void()> next) {
         monitor.observe(result, MonitorPolicy{config_.healthy_threshold, config_.unhealthy_threshold},
                         std::chrono::system_clock::now());
         last_agent_scan_.reset();
-        scan_agent_if_due();
+        scan_agent_if_due(milliseconds(0));
         monitor.observe_agent(state_.agent.connections, config_.private_cidrs, state_.agent.scanned);
         monitor.update_change();
         ++state_.version_counter;
@@ -562,11 +565,11 @@ HttpReply Daemon::handle_http(std::string_view path) {
   const auto now = std::chrono::system_clock::now();
   if (path == "/metrics") {
     // Rendered once per state change, not per scrape: keeps /metrics cheap under load.
-    if (metrics_cache_version_ != state_.version_counter) {
-      metrics_cache_ = render_metrics(state_, now);
+    if (!metrics_cache_ || metrics_cache_version_ != state_.version_counter) {
+      metrics_cache_ = std::make_shared<const std::string>(render_metrics(state_, now));
       metrics_cache_version_ = state_.version_counter;
     }
-    return {200, "text/plain; version=0.0.4; charset=utf-8", std::make_shared<const std::string>(metrics_cache_)};
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_cache_};
   }
   if (path == "/status") {
     return {200, "application/json", std::make_shared<const std::string>(render_status_json(state_, now).dump(2) + "\n")};

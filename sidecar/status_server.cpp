@@ -48,25 +48,31 @@ std::string_view path_of(std::string_view target) {
   return query == std::string_view::npos ? target : target.substr(0, query);
 }
 
-http::response<http::string_body> make_response(const http::request_parser<http::empty_body>::value_type& request,
-                                                const StatusServer::Handler& handler) {
-  HttpReply reply;
+HttpReply reply_for(const http::request_parser<http::empty_body>::value_type& request,
+                    const StatusServer::Handler& handler) {
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
-    reply = HttpReply{405, "text/plain; charset=utf-8", std::make_shared<const std::string>("only GET and HEAD\n")};
-  } else {
-    reply = handler(path_of(request.target()));
+    return HttpReply{405, "text/plain; charset=utf-8", std::make_shared<const std::string>("only GET and HEAD\n")};
   }
-  http::response<http::string_body> response{static_cast<http::status>(reply.status), request.version()};
+  HttpReply reply = handler(path_of(request.target()));
+  if (!reply.body) reply.body = std::make_shared<const std::string>();
+  return reply;
+}
+
+// The body points into the reply's shared string (a cached /metrics text is
+// sent without a copy); the caller keeps `reply` alive until the write ends.
+http::response<http::buffer_body> make_response(const http::request_parser<http::empty_body>::value_type& request,
+                                                const HttpReply& reply) {
+  http::response<http::buffer_body> response{static_cast<http::status>(reply.status), request.version()};
   response.set(http::field::server, "privatelink-sidecar");
   response.set(http::field::content_type, reply.content_type);
   response.set(http::field::cache_control, "no-store");
   if (reply.status == 405) response.set(http::field::allow, "GET, HEAD");
   response.keep_alive(request.keep_alive());
-  if (request.method() == http::verb::head) {
-    response.content_length(reply.body ? reply.body->size() : 0);
-  } else {
-    response.body() = reply.body ? *reply.body : std::string();
-    response.prepare_payload();
+  response.content_length(reply.body->size());
+  response.body().more = false;
+  if (request.method() != http::verb::head) {
+    response.body().data = const_cast<char*>(reply.body->data());  // buffer_body wants void*; never written
+    response.body().size = reply.body->size();
   }
   return response;
 }
@@ -80,7 +86,8 @@ asio::awaitable<void> serve_connection(std::shared_ptr<StatusServer::State> stat
       parser.body_limit(0);  // GET and HEAD have no body; anything else is refused
       stream.expires_after(state->limits.request_timeout);
       co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
-      auto response = make_response(parser.get(), state->handler);
+      const HttpReply reply = reply_for(parser.get(), state->handler);
+      auto response = make_response(parser.get(), reply);
       const bool keep_alive = response.keep_alive();
       co_await http::async_write(stream, response, asio::use_awaitable);
       if (!keep_alive) break;
