@@ -270,6 +270,8 @@ class Fake:
                            int(conf.get("status", base["status"])))
 
     def _match_failure(self, ctx):
+        """Count this call for every matching rule; return the first rule that fires."""
+        chosen = None
         for index, rule in enumerate(self.config["failures"]):
             if rule.get("action") != ctx["action"]:
                 continue
@@ -278,11 +280,10 @@ class Fake:
             n = self.rule_calls.get(index, 0) + 1
             self.rule_calls[index] = n
             fired = self.rule_fired.get(index, 0)
-            nth, times = int(rule.get("nth", 1)), int(rule.get("times", 1))
-            if n >= nth and fired < times:
+            if chosen is None and n >= int(rule.get("nth", 1)) and fired < int(rule.get("times", 1)):
                 self.rule_fired[index] = fired + 1
-                return rule
-        return None
+                chosen = rule
+        return chosen
 
     @staticmethod
     def _rule_error(rule):
@@ -728,7 +729,7 @@ class Fake:
     def _own_zone(self, ctx):
         owner, zone = self._find_zone(ctx["zone"])
         if owner != ctx["account"]:
-            raise ApiError("NoSuchHostedZone", f"No hosted zone found with ID: {zone.id}", 404)
+            raise ApiError("NoSuchHostedZone", f"No hosted zone found with ID: {zone.resource_id}", 404)
         return zone
 
     @staticmethod
@@ -801,7 +802,7 @@ class Fake:
         zone = self._own_zone(ctx)
         resp = self._forward(ctx)
         if resp.status < 300:
-            self.auths.pop(zone.id, None)
+            self.auths.pop(zone.resource_id, None)
         return resp
 
     def _route53_CreateVPCAssociationAuthorization(self, ctx):
@@ -812,17 +813,17 @@ class Fake:
                            "Public hosted zones cannot be associated with a VPC")
         if self._vpc_owner(vpc_id, vpc_region) is None:
             raise ApiError("InvalidVPCId", f"The VPC ID '{vpc_id}' is not valid for region {vpc_region}")
-        auths = self.auths.setdefault(zone.id, [])
+        auths = self.auths.setdefault(zone.resource_id, [])
         if (vpc_id, vpc_region) not in auths:
             auths.append((vpc_id, vpc_region))
         return self._r53_ok("CreateVPCAssociationAuthorizationResponse",
-                            f"<HostedZoneId>{zone.id}</HostedZoneId><VPC><VPCRegion>{vpc_region}"
+                            f"<HostedZoneId>{zone.resource_id}</HostedZoneId><VPC><VPCRegion>{vpc_region}"
                             f"</VPCRegion><VPCId>{vpc_id}</VPCId></VPC>")
 
     def _route53_ListVPCAssociationAuthorizations(self, ctx):
         zone = self._own_zone(ctx)
         query = dict(urllib.parse.parse_qsl(ctx["query"]))
-        auths = self.auths.get(zone.id, [])
+        auths = self.auths.get(zone.resource_id, [])
         start = 0
         if query.get("nexttoken"):
             try:
@@ -834,16 +835,16 @@ class Fake:
         vpcs = "".join(f"<VPC><VPCRegion>{r}</VPCRegion><VPCId>{v}</VPCId></VPC>" for v, r in page)
         token = f"<NextToken>{start + size}</NextToken>" if start + size < len(auths) else ""
         return self._r53_ok("ListVPCAssociationAuthorizationsResponse",
-                            f"<HostedZoneId>{zone.id}</HostedZoneId>{token}<VPCs>{vpcs}</VPCs>")
+                            f"<HostedZoneId>{zone.resource_id}</HostedZoneId>{token}<VPCs>{vpcs}</VPCs>")
 
     def _route53_DeleteVPCAssociationAuthorization(self, ctx):
         zone = self._own_zone(ctx)
         _, vpc_id, vpc_region = self._vpc_arg(ctx)
-        auths = self.auths.get(zone.id, [])
+        auths = self.auths.get(zone.resource_id, [])
         if (vpc_id, vpc_region) not in auths:
             raise ApiError("VPCAssociationAuthorizationNotFound",
                            f"The VPC {vpc_id} in {vpc_region} has not been authorized to be "
-                           f"associated with hosted zone {zone.id}", 404)
+                           f"associated with hosted zone {zone.resource_id}", 404)
         auths.remove((vpc_id, vpc_region))
         return self._r53_ok("DeleteVPCAssociationAuthorizationResponse", "")
 
@@ -858,10 +859,10 @@ class Fake:
             raise ApiError("NotAuthorizedException",
                            f"User is not authorized to associate VPC {vpc_id}: it belongs to "
                            "another account", 401)
-        if owner != caller and (vpc_id, vpc_region) not in self.auths.get(zone.id, []):
+        if owner != caller and (vpc_id, vpc_region) not in self.auths.get(zone.resource_id, []):
             raise ApiError("NotAuthorizedException",
                            f"The VPC {vpc_id} has not been authorized to be associated with "
-                           f"hosted zone {zone.id} (CreateVPCAssociationAuthorization)", 401)
+                           f"hosted zone {zone.resource_id} (CreateVPCAssociationAuthorization)", 401)
         if not zone.private_zone:
             raise ApiError("PublicZoneVPCAssociation",
                            "Public hosted zones cannot be associated with a VPC")
@@ -883,7 +884,7 @@ class Fake:
         if not any(v["vpc_id"] == vpc_id and v["vpc_region"] == vpc_region for v in zone.vpcs):
             raise ApiError("VPCAssociationNotFound",
                            f"The specified VPC {vpc_id} in {vpc_region} is not associated with "
-                           f"hosted zone {zone.id}", 404)
+                           f"hosted zone {zone.resource_id}", 404)
         if len(zone.vpcs) == 1:
             raise ApiError("LastVPCAssociation",
                            "The VPC that you're trying to disassociate from the private hosted "
@@ -905,7 +906,7 @@ class Fake:
         for account in list(route53_backends.keys()):
             for zone in route53_backends[account]["global"].zones.values():
                 if any(v["vpc_id"] == vpc_id and v["vpc_region"] == vpc_region for v in zone.vpcs):
-                    items.append(f"<HostedZoneSummary><HostedZoneId>{zone.id}</HostedZoneId>"
+                    items.append(f"<HostedZoneSummary><HostedZoneId>{zone.resource_id}</HostedZoneId>"
                                  f"<Name>{escape(zone.name)}</Name><Owner><OwningAccount>"
                                  f"{account}</OwningAccount></Owner></HostedZoneSummary>")
         return self._r53_ok("ListHostedZonesByVPCResponse",
