@@ -160,11 +160,15 @@ Expected<HttpRequest> AwsClient::signed_http_request(const ServiceEndpoint& endp
 }
 
 Result<pugi::xml_document> AwsClient::attempt(const ServiceEndpoint& endpoint,
-                                              const AwsRequest& request) const {
+                                              const AwsRequest& request, bool& no_answer) const {
+  no_answer = false;
   auto http = signed_http_request(endpoint, request);
   if (!http) return http.error().with_prefix(call_name(request) + ": signing: ");
   auto response = fetch_(*http);
-  if (!response) return response.error().with_prefix(call_name(request) + ": ");
+  if (!response) {
+    no_answer = true;
+    return response.error().with_prefix(call_name(request) + ": ");
+  }
   if (response->status < 200 || response->status > 299) {
     return refused(request, parse_aws_error(response->body, response->status), 1);
   }
@@ -184,14 +188,15 @@ Result<pugi::xml_document> AwsClient::call(const ServiceEndpoint& endpoint,
                                            const AwsRequest& request) const {
   const int max_attempts = std::max(1, options_.retry.max_attempts);
   for (int attempt_number = 1;; ++attempt_number) {
-    auto result = attempt(endpoint, request);
+    bool no_answer = false;
+    auto result = attempt(endpoint, request, no_answer);
     if (result) return result;
     // No answer at all (connection refused, timeout) is retried like a 5xx,
     // as the SDKs do. Creates without a ClientToken may then be repeated;
-    // the provisioner looks resources up before creating them.
+    // the provisioner looks resources up before creating them. A signing
+    // error or a 2xx that is not XML would only fail the same way again.
     const AwsError* aws = result.aws_error();
-    const bool retryable = aws == nullptr ? result.error().code == ErrorCode::io
-                                          : is_retryable(*aws);
+    const bool retryable = aws == nullptr ? no_answer : is_retryable(*aws);
     if (!retryable || attempt_number >= max_attempts) {
       if (aws != nullptr && attempt_number > 1) return refused(request, *aws, attempt_number);
       if (aws == nullptr && attempt_number > 1) {

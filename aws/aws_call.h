@@ -170,8 +170,9 @@ class AwsClient {
                                           const std::string& xml_body = {}) const;
 
  private:
-  Result<pugi::xml_document> attempt(const ServiceEndpoint& endpoint,
-                                     const AwsRequest& request) const;
+  // `no_answer` is set when the transport got no HTTP response at all.
+  Result<pugi::xml_document> attempt(const ServiceEndpoint& endpoint, const AwsRequest& request,
+                                     bool& no_answer) const;
   Expected<HttpRequest> signed_http_request(const ServiceEndpoint& endpoint,
                                             const AwsRequest& request) const;
 
