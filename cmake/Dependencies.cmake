@@ -7,6 +7,8 @@ find_package(spdlog REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)
+# libpugixml-dev 1.13: the XML of EC2 and Route 53 answers (aws/).
+find_package(pugixml 1.13 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 # c-ares 1.18 ships only a pkg-config file on Debian 12.
 pkg_check_modules(CARES REQUIRED IMPORTED_TARGET libcares>=1.18)
