@@ -187,6 +187,7 @@ class Planner {
                     fmt::format("create endpoint for {} ({}) in {}, private DNS on", service.short_name,
                                 service.service_name, fmt::join(config_.endpoint_vpc.subnet_ids, ", "))};
       create.service = service;
+      if (state_.security_group) create.security_group_id = state_.security_group->id;
       create.subnet_ids = config_.endpoint_vpc.subnet_ids;
       create.tags = managed_tags(config_, "datadog-" + service.short_name, service.short_name);
       plan_.actions.push_back(std::move(create));

@@ -21,7 +21,8 @@ const char* to_string(ActionKind kind);
 struct Action {
   ActionKind kind;
   std::string description;  // one line for people
-  // authorize_ingress: the group, or empty for "the group this apply creates".
+  // authorize_ingress, create_endpoint: the group, or empty for "the group
+  // this apply creates".
   std::string security_group_id;
   std::vector<std::string> cidrs;  // authorize_ingress
   ServiceChoice service;           // create_endpoint
