@@ -12,6 +12,13 @@
 namespace provision {
 namespace {
 
+Action make_action(ActionKind kind, std::string description) {
+  Action action;
+  action.kind = kind;
+  action.description = std::move(description);
+  return action;
+}
+
 class Planner {
  public:
   Planner(const ProvisionConfig& config, const ObservedState& state) : config_(config), state_(state) {}
@@ -150,9 +157,9 @@ class Planner {
     const std::vector<std::string> cidrs = agent_cidrs(config_, state_);
     const auto& group = state_.security_group;
     if (!group) {
-      Action create{ActionKind::create_security_group,
-                    fmt::format("create security group {} in {}", config_.security_group_name,
-                                config_.endpoint_vpc.vpc_id)};
+      Action create = make_action(ActionKind::create_security_group,
+                                  fmt::format("create security group {} in {}", config_.security_group_name,
+                                              config_.endpoint_vpc.vpc_id));
       create.tags = managed_tags(config_, config_.security_group_name);
       plan_.actions.push_back(std::move(create));
       if (!cidrs.empty()) plan_authorize("", cidrs);
@@ -164,10 +171,10 @@ class Planner {
   }
 
   void plan_authorize(const std::string& group_id, const std::vector<std::string>& cidrs) {
-    Action authorize{ActionKind::authorize_ingress,
-                     fmt::format("allow tcp/{} from {} in security group {}", https_port,
-                                 fmt::join(cidrs, ", "),
-                                 group_id.empty() ? config_.security_group_name : group_id)};
+    Action authorize = make_action(ActionKind::authorize_ingress,
+                                   fmt::format("allow tcp/{} from {} in security group {}", https_port,
+                                               fmt::join(cidrs, ", "),
+                                               group_id.empty() ? config_.security_group_name : group_id));
     authorize.security_group_id = group_id;
     authorize.cidrs = cidrs;
     plan_.actions.push_back(std::move(authorize));
@@ -183,9 +190,10 @@ class Planner {
   void plan_endpoint(const ServiceChoice& service) {
     const aws::VpcEndpoint* existing = find_endpoint(service.service_name);
     if (existing == nullptr) {
-      Action create{ActionKind::create_endpoint,
-                    fmt::format("create endpoint for {} ({}) in {}, private DNS on", service.short_name,
-                                service.service_name, fmt::join(config_.endpoint_vpc.subnet_ids, ", "))};
+      Action create = make_action(ActionKind::create_endpoint,
+                                  fmt::format("create endpoint for {} ({}) in {}, private DNS on",
+                                              service.short_name, service.service_name,
+                                              fmt::join(config_.endpoint_vpc.subnet_ids, ", ")));
       create.service = service;
       if (state_.security_group) create.security_group_id = state_.security_group->id;
       create.subnet_ids = config_.endpoint_vpc.subnet_ids;

@@ -19,7 +19,7 @@ enum class ActionKind { create_security_group, authorize_ingress, create_endpoin
 const char* to_string(ActionKind kind);
 
 struct Action {
-  ActionKind kind;
+  ActionKind kind = ActionKind::create_security_group;
   std::string description;  // one line for people
   // authorize_ingress, create_endpoint: the group, or empty for "the group
   // this apply creates".
