@@ -1,0 +1,157 @@
+// Same-region plan / apply / apply again / verify against the AWS fake
+// (tests/support/aws_fake: moto plus Datadog's endpoint services, endpoints
+// that stay pending for a few describes). Loopback only, never real AWS.
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "aws/curl_transport.h"
+#include "aws/ec2.h"
+#include "aws_fake_process.h"
+#include "provision/executor.h"
+#include "provision/planner.h"
+#include "provision/report.h"
+#include "provision/state_reader.h"
+
+namespace provision {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+class ProvisionFakeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { fake_ = new test::AwsFakeProcess(PROVISION_AWS_FAKE_DIR); }
+  static void TearDownTestSuite() {
+    delete fake_;
+    fake_ = nullptr;
+  }
+
+  void SetUp() override {
+    auto reset = aws::curl_fetcher()(aws::HttpRequest{"POST", fake_->url() + "/fake-api/reset", {}, {}});
+    ASSERT_TRUE(reset && reset->status == 200);
+    const std::string url = fake_->url();
+    auto environment = [url](const std::string& name) -> std::optional<std::string> {
+      if (name == "AWS_ENDPOINT_URL") return url;
+      return std::nullopt;
+    };
+    aws::AwsClientOptions options;
+    options.retry.max_attempts = 1;  // retries would only hide a surprising answer
+    client_ = std::make_unique<aws::AwsClient>(aws::curl_fetcher(),
+                                               aws::Credentials("test", aws::SecretString("test")), options);
+    auto endpoint = aws::resolve_endpoint(aws::Service::ec2, "us-east-1", environment);
+    ASSERT_TRUE(endpoint) << endpoint.error().message;
+    ec2_ = std::make_unique<aws::Ec2Client>(*client_, *endpoint);
+    make_network();
+  }
+
+  // The customer's side, as it exists before provision: two VPCs, two
+  // subnets in two AZs, DNS hostnames still off (the EC2 default).
+  void make_network() {
+    auto vpc = ec2_->create_vpc("10.1.0.0/16");
+    ASSERT_TRUE(vpc) << vpc.error().message;
+    vpc_id_ = vpc->id;
+    auto first = ec2_->create_subnet(vpc_id_, "10.1.1.0/24", "us-east-1a");
+    ASSERT_TRUE(first) << first.error().message;
+    auto second = ec2_->create_subnet(vpc_id_, "10.1.2.0/24", "us-east-1b");
+    ASSERT_TRUE(second) << second.error().message;
+    subnet_ids_ = {first->id, second->id};
+    auto agents = ec2_->create_vpc("10.2.0.0/16");
+    ASSERT_TRUE(agents) << agents.error().message;
+    agent_vpc_id_ = agents->id;
+  }
+
+  void enable_dns() {
+    for (auto attribute : {aws::VpcAttribute::enable_dns_support, aws::VpcAttribute::enable_dns_hostnames}) {
+      auto modified = ec2_->modify_vpc_attribute(vpc_id_, attribute, true);
+      ASSERT_TRUE(modified) << modified.error().message;
+    }
+  }
+
+  ProvisionConfig config() const {
+    const std::string yaml = fmt::format(
+        "site: US1\n"
+        "services: [metrics, logs]\n"
+        "endpoint_vpc: {{region: us-east-1, vpc_id: {}, subnet_ids: [{}, {}]}}\n"
+        "agent_vpcs: [{{region: us-east-1, vpc_id: {}}}]\n"
+        "tags: {{team: observability}}\n",
+        vpc_id_, subnet_ids_[0], subnet_ids_[1], agent_vpc_id_);
+    auto raw = parse_provision_config(yaml, "provision.yaml");
+    EXPECT_TRUE(raw) << raw.error().message;
+    auto finalized = finalize_provision_config(*raw);
+    EXPECT_TRUE(finalized) << finalized.error().message;
+    return *finalized;
+  }
+
+  Plan plan(const ProvisionConfig& wanted) const {
+    auto state = read_state(wanted, *ec2_);
+    EXPECT_TRUE(state) << state.error().message;
+    return state ? make_plan(wanted, *state) : Plan{};
+  }
+
+  ApplyOptions quick_options() {
+    ApplyOptions options;
+    options.progress = [this](const std::string& line) { progress_.push_back(line); };
+    options.sleep = [](std::chrono::milliseconds) {};
+    options.poll_interval = std::chrono::milliseconds(1000);
+    options.wait_limit = std::chrono::milliseconds(30000);
+    return options;
+  }
+
+  static test::AwsFakeProcess* fake_;
+  std::unique_ptr<aws::AwsClient> client_;
+  std::unique_ptr<aws::Ec2Client> ec2_;
+  std::string vpc_id_;
+  std::string agent_vpc_id_;
+  std::vector<std::string> subnet_ids_;
+  std::vector<std::string> progress_;
+};
+
+test::AwsFakeProcess* ProvisionFakeTest::fake_ = nullptr;
+
+TEST_F(ProvisionFakeTest, PlanRefusesAVpcWithoutDnsHostnames) {
+  const Plan refused = plan(config());
+  ASSERT_THAT(refused.problems, SizeIs(1));
+  EXPECT_THAT(refused.problems[0].message, HasSubstr("has enableDnsHostnames off"));
+  auto applied = apply_plan(config(), refused, *ec2_, quick_options());
+  ASSERT_FALSE(applied);
+  EXPECT_THAT(applied.error().message, HasSubstr("the plan has 1 problem(s)"));
+}
+
+TEST_F(ProvisionFakeTest, PlanApplyApplyAgainVerify) {
+  enable_dns();
+  const ProvisionConfig wanted = config();
+
+  const Plan first = plan(wanted);
+  EXPECT_TRUE(first.ok()) << format_plan_text(first);
+  EXPECT_THAT(first.actions, SizeIs(4)) << format_plan_text(first);
+  EXPECT_THAT(format_plan_text(first), HasSubstr("4 to create, 0 to keep, 0 problem(s)"));
+
+  auto applied = apply_plan(wanted, first, *ec2_, quick_options());
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_THAT(applied->done, SizeIs(4));
+  EXPECT_THAT(applied->endpoint_ids, SizeIs(2));
+  // The fake keeps new endpoints pending for their first describes.
+  EXPECT_THAT(progress_, ::testing::Contains(HasSubstr("waiting for 2 endpoint(s) to become available")));
+
+  const Plan second = plan(wanted);
+  EXPECT_TRUE(second.ok()) << format_plan_text(second);
+  EXPECT_THAT(second.actions, IsEmpty()) << format_plan_text(second);
+  EXPECT_THAT(second.keeps, SizeIs(3));
+  auto again = apply_plan(wanted, second, *ec2_, quick_options());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_THAT(again->done, IsEmpty());
+
+  auto state = read_state(wanted, *ec2_);
+  ASSERT_TRUE(state) << state.error().message;
+  const Checklist checklist = verify_same_region(wanted, *state);
+  EXPECT_TRUE(checklist.ok()) << format_checklist_text(checklist);
+  EXPECT_THAT(checklist.items, SizeIs(3 + 2 * 5 + 1)) << format_checklist_text(checklist);
+}
+
+}  // namespace
+}  // namespace provision
