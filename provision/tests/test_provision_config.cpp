@@ -78,7 +78,7 @@ TEST(ProvisionConfig, UnknownTopLevelKey) {
 TEST(ProvisionConfig, UnknownAgentVpcKey) {
   std::string text = valid_yaml;
   text.replace(text.find("profile"), 7, "profil");
-  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:8:43: agent_vpcs[0].profil: unknown key"));
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:8:40: agent_vpcs[0].profil: unknown key"));
 }
 
 TEST(ProvisionConfig, SiteWithoutPrivateLink) {
