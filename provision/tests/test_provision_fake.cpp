@@ -65,6 +65,12 @@ class ProvisionFakeTest : public ::testing::Test {
     agent_vpc_id_ = agents->id;
   }
 
+  void configure_fake(const std::string& json) {
+    auto answer = aws::curl_fetcher()(
+        aws::HttpRequest{"POST", fake_->url() + "/fake-api/config", {{"Content-Type", "application/json"}}, json});
+    ASSERT_TRUE(answer && answer->status == 200);
+  }
+
   void enable_dns() {
     for (auto attribute : {aws::VpcAttribute::enable_dns_support, aws::VpcAttribute::enable_dns_hostnames}) {
       auto modified = ec2_->modify_vpc_attribute(vpc_id_, attribute, true);
@@ -151,6 +157,30 @@ TEST_F(ProvisionFakeTest, PlanApplyApplyAgainVerify) {
   const Checklist checklist = verify_same_region(wanted, *state);
   EXPECT_TRUE(checklist.ok()) << format_checklist_text(checklist);
   EXPECT_THAT(checklist.items, SizeIs(3 + 2 * 5 + 1)) << format_checklist_text(checklist);
+}
+
+// A first apply whose CreateSecurityGroup answer is lost (the group is made,
+// the caller sees a 500): the next plan adopts the group and finishes the job.
+TEST_F(ProvisionFakeTest, ResumesAfterALostAnswer) {
+  enable_dns();
+  configure_fake(R"({"failures": [{"action": "CreateSecurityGroup", "when": "after",
+                                    "code": "InternalError", "status": 500}]})");
+  const ProvisionConfig wanted = config();
+  auto failed = apply_plan(wanted, plan(wanted), *ec2_, quick_options());
+  ASSERT_FALSE(failed);
+  EXPECT_THAT(failed.error().message, HasSubstr("create security group privatelink-sidecar-datadog"));
+
+  const Plan resumed = plan(wanted);
+  EXPECT_THAT(resumed.actions, SizeIs(3)) << format_plan_text(resumed);  // rule + 2 endpoints
+  ASSERT_THAT(resumed.keeps, SizeIs(1));
+  EXPECT_TRUE(resumed.keeps[0].managed);  // tagged at creation, so destroy will find it
+  auto applied = apply_plan(wanted, resumed, *ec2_, quick_options());
+  ASSERT_TRUE(applied) << applied.error().message;
+
+  auto state = read_state(wanted, *ec2_);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_TRUE(verify_same_region(wanted, *state).ok());
+  EXPECT_THAT(plan(wanted).actions, IsEmpty());
 }
 
 }  // namespace
