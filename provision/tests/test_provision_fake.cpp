@@ -5,13 +5,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "aws/curl_transport.h"
 #include "aws/ec2.h"
 #include "aws_fake_process.h"
 #include "provision/executor.h"
 #include "provision/planner.h"
+#include "provision/provision_command.h"
 #include "provision/report.h"
 #include "provision/state_reader.h"
 
@@ -181,6 +185,43 @@ TEST_F(ProvisionFakeTest, ResumesAfterALostAnswer) {
   ASSERT_TRUE(state) << state.error().message;
   EXPECT_TRUE(verify_same_region(wanted, *state).ok());
   EXPECT_THAT(plan(wanted).actions, IsEmpty());
+}
+
+// The command the CLI will call: plan (exit 0, creates listed), apply --yes,
+// verify --output json, and apply without --yes off a terminal.
+TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
+  enable_dns();
+  const auto path = std::filesystem::temp_directory_path() / fmt::format("provision-{}.yaml", getpid());
+  std::ofstream(path) << fmt::format(
+      "site: US1\nservices: [metrics]\n"
+      "endpoint_vpc: {{region: us-east-1, vpc_id: {}, subnet_ids: [{}, {}]}}\n"
+      "agent_vpcs: [{{region: us-east-1, vpc_id: {}}}]\n",
+      vpc_id_, subnet_ids_[0], subnet_ids_[1], agent_vpc_id_);
+  const std::string url = fake_->url();
+  auto environment = [url](const std::string& name) -> std::optional<std::string> {
+    if (name == "AWS_ENDPOINT_URL") return url;
+    if (name == "AWS_ACCESS_KEY_ID" || name == "AWS_SECRET_ACCESS_KEY") return std::string("test");
+    return std::nullopt;
+  };
+  auto run = [&](const std::string& action, bool yes, bool json, std::string& out) {
+    std::istringstream in;
+    std::ostringstream stdout_text, stderr_text;
+    const int code = run_provision_command({action, path.string(), yes, json, std::nullopt}, environment, in,
+                                           stdout_text, stderr_text);
+    out = stdout_text.str() + stderr_text.str();
+    return code;
+  };
+  std::string out;
+  EXPECT_EQ(run("plan", false, false, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("3 to create, 0 to keep, 0 problem(s)"));
+  EXPECT_EQ(run("apply", false, false, out), 4) << out;  // stdin is no terminal here
+  EXPECT_THAT(out, HasSubstr("run with --yes"));
+  EXPECT_EQ(run("apply", true, false, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("apply: 3 change(s) made; 1 endpoint(s) available"));
+  EXPECT_EQ(run("verify", false, true, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"ok\": true"));
+  EXPECT_EQ(run("destroy", false, false, out), 2) << out;
+  std::filesystem::remove(path);
 }
 
 }  // namespace
