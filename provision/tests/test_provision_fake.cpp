@@ -187,6 +187,24 @@ TEST_F(ProvisionFakeTest, ResumesAfterALostAnswer) {
   EXPECT_THAT(plan(wanted).actions, IsEmpty());
 }
 
+// Not-found answers from EC2 become plan problems, not read failures; a
+// service of another region gets the "wrong region" message.
+TEST_F(ProvisionFakeTest, PlanExplainsMissingResourcesAndWrongRegion) {
+  enable_dns();
+  ProvisionConfig wanted = config();
+  wanted.endpoint_vpc.subnet_ids.push_back("subnet-0123456789abcdef0");
+  wanted.agent_vpcs.push_back({"us-east-1", "vpc-0123456789abcdef0", std::nullopt});
+  wanted.services.push_back({"ap1-metrics", "com.amazonaws.vpce.ap-northeast-1.vpce-svc-002d904d5e69340ad"});
+  wanted.services.push_back({"made-up", "com.amazonaws.vpce.us-east-1.vpce-svc-0000000000000000f"});
+  std::vector<std::string> problems;
+  for (const auto& problem : plan(wanted).problems) problems.push_back(problem.subject + ": " + problem.message);
+  EXPECT_THAT(problems, ElementsAre(HasSubstr("subnet-0123456789abcdef0 does not exist in us-east-1"),
+                                    HasSubstr("vpc-0123456789abcdef0 does not exist in us-east-1"),
+                                    HasSubstr("verified in the wrong region"),
+                                    HasSubstr("services.made-up: com.amazonaws.vpce.us-east-1.vpce-svc-"
+                                              "0000000000000000f is not offered in us-east-1")));
+}
+
 // The command the CLI will call: plan (exit 0, creates listed), apply --yes,
 // verify --output json, and apply without --yes off a terminal.
 TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
