@@ -1,0 +1,26 @@
+#pragma once
+// `privatelink-sidecar provision plan|apply|verify --config provision.yaml`
+// for same-region mode, minus the CLI11 wiring (sidecar/main.cpp adds the
+// subcommand and fills these options). destroy and iam-policy come later.
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "aws/credentials.h"
+
+namespace provision {
+
+struct ProvisionCommandOptions {
+  std::string action;  // "plan", "apply", "verify"
+  std::string config_path = "provision.yaml";
+  bool yes = false;   // apply without asking
+  bool json = false;  // --output json
+  std::optional<std::string> profile;  // AWS profile for the endpoint VPC's account
+};
+
+// Exit codes: 0 done / all checks ok, 1 plan problems or failed checks,
+// 2 bad usage or config, 3 AWS or credential failure, 4 apply declined.
+int run_provision_command(const ProvisionCommandOptions& options, const aws::EnvironmentLookup& environment,
+                          std::istream& in, std::ostream& out, std::ostream& err);
+
+}  // namespace provision

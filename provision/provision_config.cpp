@@ -1,0 +1,302 @@
+#include "provision/provision_config.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "provision/service_catalog.h"
+#include "site_table.h"
+
+namespace provision {
+namespace {
+
+using sidecar::YamlReader;
+
+#define PROVISION_TRY(expression)                \
+  do {                                           \
+    if (auto status_ = (expression); !status_) { \
+      return status_.error();                    \
+    }                                            \
+  } while (false)
+
+Error config_error(const Location& where, std::string_view path, std::string_view message) {
+  return Error{checks::ErrorCode::config, fmt::format("{}: {}: {}", where.describe(), path, message)};
+}
+
+template <typename Target, typename Reader>
+Expected<void> read_optional(const YAML::Node& map, const char* key, const std::string& path,
+                             Target& out, Reader read) {
+  const YAML::Node child = map[key];
+  if (!child) return {};
+  auto value = read(child, path.empty() ? std::string(key) : path + "." + key);
+  if (!value) return value.error();
+  out = std::move(*value);
+  return {};
+}
+
+Expected<RawAgentVpc> read_agent_vpc(const YamlReader& reader, const YAML::Node& node,
+                                     const std::string& path) {
+  PROVISION_TRY(reader.require_map(node, path, {"region", "vpc_id", "profile"}));
+  RawAgentVpc vpc;
+  vpc.where = reader.locate(node);
+  auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
+  PROVISION_TRY(read_optional(node, "region", path, vpc.region, string));
+  PROVISION_TRY(read_optional(node, "vpc_id", path, vpc.vpc_id, string));
+  PROVISION_TRY(read_optional(node, "profile", path, vpc.profile, string));
+  return vpc;
+}
+
+Expected<Located<std::vector<RawAgentVpc>>> read_agent_vpcs(const YamlReader& reader,
+                                                            const YAML::Node& node,
+                                                            const std::string& path) {
+  if (!node.IsSequence()) return reader.error_at(node, path, "must be a list");
+  Located<std::vector<RawAgentVpc>> vpcs{{}, reader.locate(node)};
+  for (std::size_t index = 0; index < node.size(); ++index) {
+    auto vpc = read_agent_vpc(reader, node[index], fmt::format("{}[{}]", path, index));
+    if (!vpc) return vpc.error();
+    vpcs.value.push_back(std::move(*vpc));
+  }
+  return vpcs;
+}
+
+Expected<void> read_endpoint_vpc(const YamlReader& reader, const YAML::Node& node,
+                                 RawProvisionConfig& raw) {
+  const std::string path = "endpoint_vpc";
+  PROVISION_TRY(reader.require_map(node, path, {"region", "vpc_id", "subnet_ids"}));
+  raw.endpoint_vpc_where = reader.locate(node);
+  auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
+  PROVISION_TRY(read_optional(node, "region", path, raw.endpoint_region, string));
+  PROVISION_TRY(read_optional(node, "vpc_id", path, raw.endpoint_vpc_id, string));
+  return read_optional(node, "subnet_ids", path, raw.subnet_ids,
+                       [&](const YAML::Node& n, const std::string& p) { return reader.read_string_list(n, p); });
+}
+
+Expected<void> read_tags(const YamlReader& reader, const YAML::Node& node, RawProvisionConfig& raw) {
+  if (!node.IsMap()) return reader.error_at(node, "tags", "must be a mapping of tag names to values");
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) return reader.error_at(entry.first, "tags", "keys must be plain names");
+    const std::string key = entry.first.Scalar();
+    auto value = reader.read_string(entry.second, "tags." + key);
+    if (!value) return value.error();
+    raw.tags.push_back({aws::Tag{key, value->value}, reader.locate(entry.first)});
+  }
+  return {};
+}
+
+Expected<void> read_security_group(const YamlReader& reader, const YAML::Node& node,
+                                   RawProvisionConfig& raw) {
+  PROVISION_TRY(reader.require_map(node, "security_group", {"name"}));
+  return read_optional(node, "name", "security_group", raw.security_group_name,
+                       [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); });
+}
+
+Expected<void> read_root(const YamlReader& reader, const YAML::Node& root, RawProvisionConfig& raw) {
+  PROVISION_TRY(reader.require_map(
+      root, "", {"site", "mode", "services", "endpoint_vpc", "agent_vpcs", "security_group", "tags"}));
+  auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
+  PROVISION_TRY(read_optional(root, "site", "", raw.site, string));
+  PROVISION_TRY(read_optional(root, "mode", "", raw.mode, string));
+  PROVISION_TRY(read_optional(root, "services", "", raw.services,
+                              [&](const YAML::Node& n, const std::string& p) { return reader.read_string_list(n, p); }));
+  PROVISION_TRY(read_optional(root, "agent_vpcs", "", raw.agent_vpcs,
+                              [&](const YAML::Node& n, const std::string& p) { return read_agent_vpcs(reader, n, p); }));
+  if (root["endpoint_vpc"]) PROVISION_TRY(read_endpoint_vpc(reader, root["endpoint_vpc"], raw));
+  if (root["security_group"]) PROVISION_TRY(read_security_group(reader, root["security_group"], raw));
+  if (root["tags"]) PROVISION_TRY(read_tags(reader, root["tags"], raw));
+  return {};
+}
+
+// ---------------------------------------------------------------- finalize
+
+Location top_of(const RawProvisionConfig& raw) { return Location{raw.file, 0, 0}; }
+
+template <typename T>
+Expected<Located<T>> required(const std::optional<Located<T>>& value, const Location& parent,
+                              std::string_view path) {
+  if (!value) return config_error(parent, path, "is required");
+  return *value;
+}
+
+Expected<sidecar::Site> finalize_site(const RawProvisionConfig& raw) {
+  auto site = required(raw.site, top_of(raw), "site");
+  if (!site) return site.error();
+  for (const auto& known : sidecar::known_sites()) {
+    if (known.label != site->value && known.domain != site->value) continue;
+    if (!known.offers_privatelink) {
+      return config_error(site->where, "site",
+                          fmt::format("{} ({}) does not offer AWS PrivateLink (US1, AP1, AP2, UK1 do)",
+                                      known.label, known.domain));
+    }
+    return known;
+  }
+  return config_error(site->where, "site",
+                      fmt::format("unknown site '{}' (use US1, AP1, AP2 or UK1, or their domains)", site->value));
+}
+
+Expected<Mode> finalize_mode(const RawProvisionConfig& raw) {
+  if (!raw.mode) return Mode::same_region;
+  const std::string& text = raw.mode->value;
+  if (text == "same-region") return Mode::same_region;
+  if (text == "cross-region") return Mode::cross_region;
+  if (text == "peering") return Mode::peering;
+  return config_error(raw.mode->where, "mode",
+                      fmt::format("unknown mode '{}' (same-region, cross-region or peering)", text));
+}
+
+Expected<std::vector<ServiceChoice>> finalize_services(const RawProvisionConfig& raw,
+                                                       const sidecar::Site& site) {
+  const std::string label(site.label);
+  std::vector<ServiceChoice> chosen;
+  if (!raw.services) {
+    for (auto& service : catalog_services(label)) chosen.push_back({service.short_name, service.service_name});
+    return chosen;
+  }
+  std::set<std::string> seen;
+  for (std::size_t index = 0; index < raw.services->value.size(); ++index) {
+    const std::string& entry = raw.services->value[index];
+    const std::string path = fmt::format("services[{}]", index);
+    ServiceChoice choice;
+    if (hosted_region(entry)) {
+      choice = {service_id(entry), entry};
+    } else if (auto known = find_catalog_service(label, entry)) {
+      choice = {known->short_name, known->service_name};
+    } else {
+      std::string names;
+      for (auto& service : catalog_services(label)) names += (names.empty() ? "" : ", ") + service.short_name;
+      return config_error(raw.services->where, path,
+                          fmt::format("'{}' is not a {} service (known: {}; or give a "
+                                      "com.amazonaws.vpce.<region>.vpce-svc-<id> name)",
+                                      entry, label, names));
+    }
+    if (!seen.insert(choice.service_name).second) {
+      return config_error(raw.services->where, path, fmt::format("'{}' is listed twice", entry));
+    }
+    chosen.push_back(std::move(choice));
+  }
+  if (chosen.empty()) return config_error(raw.services->where, "services", "must not be empty (omit it for all)");
+  return chosen;
+}
+
+Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw) {
+  if (raw.endpoint_vpc_where.file.empty()) return config_error(top_of(raw), "endpoint_vpc", "is required");
+  auto region = required(raw.endpoint_region, raw.endpoint_vpc_where, "endpoint_vpc.region");
+  if (!region) return region.error();
+  auto vpc_id = required(raw.endpoint_vpc_id, raw.endpoint_vpc_where, "endpoint_vpc.vpc_id");
+  if (!vpc_id) return vpc_id.error();
+  auto subnets = required(raw.subnet_ids, raw.endpoint_vpc_where, "endpoint_vpc.subnet_ids");
+  if (!subnets) return subnets.error();
+  if (subnets->value.empty()) {
+    return config_error(subnets->where, "endpoint_vpc.subnet_ids", "needs at least one subnet (one per AZ)");
+  }
+  std::set<std::string> unique(subnets->value.begin(), subnets->value.end());
+  if (unique.size() != subnets->value.size()) {
+    return config_error(subnets->where, "endpoint_vpc.subnet_ids", "lists a subnet twice");
+  }
+  return EndpointVpc{region->value, vpc_id->value, subnets->value};
+}
+
+Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& raw, Mode mode,
+                                                    const EndpointVpc& endpoint) {
+  if (!raw.agent_vpcs || raw.agent_vpcs->value.empty()) {
+    return config_error(raw.agent_vpcs ? raw.agent_vpcs->where : top_of(raw), "agent_vpcs",
+                        "needs at least one Agent VPC (the endpoint VPC itself if the Agents run there)");
+  }
+  std::vector<AgentVpc> vpcs;
+  for (std::size_t index = 0; index < raw.agent_vpcs->value.size(); ++index) {
+    const RawAgentVpc& item = raw.agent_vpcs->value[index];
+    const std::string path = fmt::format("agent_vpcs[{}]", index);
+    auto region = required(item.region, item.where, path + ".region");
+    if (!region) return region.error();
+    auto vpc_id = required(item.vpc_id, item.where, path + ".vpc_id");
+    if (!vpc_id) return vpc_id.error();
+    // Same-region Agents reach the endpoint inside one region; others need
+    // cross-region endpoints or peering, which set up routing of their own.
+    if (mode == Mode::same_region && region->value != endpoint.region) {
+      return config_error(region->where, path + ".region",
+                          fmt::format("is {}, but mode same-region serves Agent VPCs in {} only "
+                                      "(use mode cross-region or peering)",
+                                      region->value, endpoint.region));
+    }
+    std::optional<std::string> profile;
+    if (item.profile) profile = item.profile->value;
+    vpcs.push_back({region->value, vpc_id->value, profile});
+  }
+  return vpcs;
+}
+
+Expected<std::vector<aws::Tag>> finalize_tags(const RawProvisionConfig& raw) {
+  std::vector<aws::Tag> tags;
+  for (const auto& tag : raw.tags) {
+    // Our own tags find what provision created; a user value there would
+    // make destroy delete, or miss, the wrong resources.
+    if (tag.value.key.starts_with("privatelink-sidecar:")) {
+      return config_error(tag.where, "tags." + tag.value.key, "the privatelink-sidecar: prefix is reserved");
+    }
+    tags.push_back(tag.value);
+  }
+  return tags;
+}
+
+}  // namespace
+
+const char* to_string(Mode mode) {
+  switch (mode) {
+    case Mode::same_region: return "same-region";
+    case Mode::cross_region: return "cross-region";
+    case Mode::peering: return "peering";
+  }
+  return "?";
+}
+
+Expected<RawProvisionConfig> parse_provision_config(const std::string& text, const std::string& file) {
+  const YamlReader reader(file);
+  auto root = reader.load(text);
+  if (!root) return root.error();
+  RawProvisionConfig raw;
+  raw.file = file;
+  PROVISION_TRY(read_root(reader, *root, raw));
+  return raw;
+}
+
+Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& raw) {
+  ProvisionConfig config;
+  config.file = raw.file;
+  auto site = finalize_site(raw);
+  if (!site) return site.error();
+  config.site_domain = site->domain;
+  config.site_label = site->label;
+  config.site_region = site->aws_region;
+  auto mode = finalize_mode(raw);
+  if (!mode) return mode.error();
+  config.mode = *mode;
+  auto services = finalize_services(raw, *site);
+  if (!services) return services.error();
+  config.services = std::move(*services);
+  auto endpoint = finalize_endpoint_vpc(raw);
+  if (!endpoint) return endpoint.error();
+  config.endpoint_vpc = std::move(*endpoint);
+  auto agents = finalize_agent_vpcs(raw, config.mode, config.endpoint_vpc);
+  if (!agents) return agents.error();
+  config.agent_vpcs = std::move(*agents);
+  config.security_group_name = raw.security_group_name ? raw.security_group_name->value
+                                                       : default_security_group_name;
+  auto tags = finalize_tags(raw);
+  if (!tags) return tags.error();
+  config.extra_tags = std::move(*tags);
+  return config;
+}
+
+Expected<ProvisionConfig> load_provision_config(const std::string& path) {
+  std::ifstream input(path);
+  if (!input) return Error{checks::ErrorCode::io, fmt::format("{}: cannot read the provision config", path)};
+  std::stringstream text;
+  text << input.rdbuf();
+  auto raw = parse_provision_config(text.str(), path);
+  if (!raw) return raw.error();
+  return finalize_provision_config(*raw);
+}
+
+}  // namespace provision

@@ -1,0 +1,146 @@
+// provision.yaml: raw -> finalized, and every error names file:line and key path.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "provision/provision_config.h"
+#include "provision/service_catalog.h"
+
+namespace provision {
+namespace {
+
+using ::testing::HasSubstr;
+
+const char* valid_yaml = R"(site: US1
+services: [metrics, logs]
+endpoint_vpc:
+  region: us-east-1
+  vpc_id: vpc-1
+  subnet_ids: [subnet-a, subnet-b]
+agent_vpcs:
+  - {region: us-east-1, vpc_id: vpc-2, profile: agents}
+tags: {team: observability}
+)";
+
+Expected<ProvisionConfig> finalize(const std::string& text) {
+  auto raw = parse_provision_config(text, "provision.yaml");
+  if (!raw) return raw.error();
+  return finalize_provision_config(*raw);
+}
+
+std::string error_of(const std::string& text) {
+  auto config = finalize(text);
+  return config ? "(no error)" : config.error().message;
+}
+
+TEST(ProvisionConfig, FinalizesAValidFile) {
+  auto config = finalize(valid_yaml);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->site_domain, "datadoghq.com");
+  EXPECT_EQ(config->site_region, "us-east-1");
+  EXPECT_EQ(config->mode, Mode::same_region);
+  ASSERT_EQ(config->services.size(), 2u);
+  EXPECT_EQ(config->services[0].short_name, "metrics");
+  EXPECT_EQ(config->services[0].service_name, "com.amazonaws.vpce.us-east-1.vpce-svc-09a8006e245d1e7b8");
+  EXPECT_EQ(config->endpoint_vpc.subnet_ids, (std::vector<std::string>{"subnet-a", "subnet-b"}));
+  ASSERT_EQ(config->agent_vpcs.size(), 1u);
+  EXPECT_EQ(config->agent_vpcs[0].profile, "agents");
+  EXPECT_EQ(config->security_group_name, default_security_group_name);
+  EXPECT_EQ(config->extra_tags, (std::vector<aws::Tag>{{"team", "observability"}}));
+}
+
+TEST(ProvisionConfig, DefaultsToEveryServiceOfTheSite) {
+  std::string text = valid_yaml;
+  text.erase(text.find("services: [metrics, logs]\n"), 26);
+  auto config = finalize(text);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->services.size(), catalog_services("US1").size());
+}
+
+TEST(ProvisionConfig, AcceptsTheSiteDomainAndFullServiceNames) {
+  std::string text = valid_yaml;
+  text.replace(0, 9, "site: datadoghq.com");
+  text.replace(text.find("[metrics, logs]"), 15, "[com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0]");
+  auto config = finalize(text);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->services[0].short_name, "vpce-svc-0123456789abcdef0");
+}
+
+TEST(ProvisionConfig, UnknownKeyNamesFileLineAndPath) {
+  std::string text = valid_yaml;
+  text.replace(text.find("  vpc_id: vpc-1"), 15, "  vpcid: vpc-1");
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:5:3: endpoint_vpc.vpcid: unknown key"));
+}
+
+TEST(ProvisionConfig, UnknownTopLevelKey) {
+  EXPECT_THAT(error_of(std::string(valid_yaml) + "regoin: x\n"), HasSubstr("provision.yaml:10:1: regoin: unknown key"));
+}
+
+TEST(ProvisionConfig, UnknownAgentVpcKey) {
+  std::string text = valid_yaml;
+  text.replace(text.find("profile"), 7, "profil");
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:8:40: agent_vpcs[0].profil: unknown key"));
+}
+
+TEST(ProvisionConfig, SiteWithoutPrivateLink) {
+  std::string text = valid_yaml;
+  text.replace(0, 9, "site: US3");
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:1:7: site: US3 (us3.datadoghq.com) does not offer AWS PrivateLink"));
+}
+
+TEST(ProvisionConfig, UnknownService) {
+  std::string text = valid_yaml;
+  text.replace(text.find("logs]"), 4, "logz");
+  EXPECT_THAT(error_of(text), HasSubstr("services[1]: 'logz' is not a US1 service"));
+}
+
+TEST(ProvisionConfig, UnknownMode) {
+  EXPECT_THAT(error_of(std::string(valid_yaml) + "mode: sideways\n"),
+              HasSubstr("provision.yaml:10:7: mode: unknown mode 'sideways'"));
+}
+
+TEST(ProvisionConfig, MissingEndpointVpcFields) {
+  std::string text = valid_yaml;
+  text.replace(text.find("  subnet_ids: [subnet-a, subnet-b]\n"), 35, "");
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:4:3: endpoint_vpc.subnet_ids: is required"));
+}
+
+TEST(ProvisionConfig, DuplicateSubnet) {
+  std::string text = valid_yaml;
+  text.replace(text.find("subnet-b"), 8, "subnet-a");
+  EXPECT_THAT(error_of(text), HasSubstr("endpoint_vpc.subnet_ids: lists a subnet twice"));
+}
+
+TEST(ProvisionConfig, SameRegionAgentVpcInAnotherRegion) {
+  std::string text = valid_yaml;
+  text.replace(text.find("{region: us-east-1"), 18, "{region: eu-west-1");
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:8:14: agent_vpcs[0].region: is eu-west-1, but mode "
+                                        "same-region serves Agent VPCs in us-east-1 only"));
+}
+
+TEST(ProvisionConfig, ReservedTagPrefix) {
+  std::string text = valid_yaml;
+  text.replace(text.find("team"), 4, "privatelink-sidecar:managed");
+  EXPECT_THAT(error_of(text), HasSubstr("tags.privatelink-sidecar:managed: the privatelink-sidecar: prefix is reserved"));
+}
+
+TEST(ProvisionConfig, InvalidYamlNamesTheLine) {
+  EXPECT_THAT(error_of("site: [US1\n"), HasSubstr("provision.yaml:2:1: invalid YAML"));
+}
+
+TEST(ServiceCatalog, ReadsTheHostedRegionFromTheName) {
+  EXPECT_EQ(hosted_region("com.amazonaws.vpce.ap-northeast-1.vpce-svc-002d904d5e69340ad"), "ap-northeast-1");
+  EXPECT_EQ(hosted_region("com.amazonaws.us-east-1.s3"), std::nullopt);
+  EXPECT_EQ(service_id("com.amazonaws.vpce.us-east-1.vpce-svc-09a8006e245d1e7b8"), "vpce-svc-09a8006e245d1e7b8");
+}
+
+TEST(ServiceCatalog, EverySiteWithPrivateLinkHasMetricsInItsRegion) {
+  for (const char* site : {"US1", "AP1", "AP2", "UK1"}) {
+    auto metrics = find_catalog_service(site, "metrics");
+    ASSERT_TRUE(metrics) << site;
+    EXPECT_TRUE(hosted_region(metrics->service_name)) << site;
+  }
+  EXPECT_TRUE(catalog_services("US3").empty());
+}
+
+}  // namespace
+}  // namespace provision

@@ -1,0 +1,246 @@
+// Same-region plan / apply / apply again / verify against the AWS fake
+// (tests/support/aws_fake: moto plus Datadog's endpoint services, endpoints
+// that stay pending for a few describes). Loopback only, never real AWS.
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "aws/curl_transport.h"
+#include "aws/ec2.h"
+#include "aws_fake_process.h"
+#include "provision/executor.h"
+#include "provision/planner.h"
+#include "provision/provision_command.h"
+#include "provision/report.h"
+#include "provision/state_reader.h"
+
+namespace provision {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+class ProvisionFakeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { fake_ = new test::AwsFakeProcess(PROVISION_AWS_FAKE_DIR); }
+  static void TearDownTestSuite() {
+    delete fake_;
+    fake_ = nullptr;
+  }
+
+  void SetUp() override {
+    auto reset = aws::curl_fetcher()(aws::HttpRequest{"POST", fake_->url() + "/fake-api/reset", {}, {}});
+    ASSERT_TRUE(reset && reset->status == 200);
+    const std::string url = fake_->url();
+    auto environment = [url](const std::string& name) -> std::optional<std::string> {
+      if (name == "AWS_ENDPOINT_URL") return url;
+      return std::nullopt;
+    };
+    aws::AwsClientOptions options;
+    options.retry.max_attempts = 1;  // retries would only hide a surprising answer
+    client_ = std::make_unique<aws::AwsClient>(aws::curl_fetcher(),
+                                               aws::Credentials("test", aws::SecretString("test")), options);
+    auto endpoint = aws::resolve_endpoint(aws::Service::ec2, "us-east-1", environment);
+    ASSERT_TRUE(endpoint) << endpoint.error().message;
+    ec2_ = std::make_unique<aws::Ec2Client>(*client_, *endpoint);
+    make_network();
+  }
+
+  // The customer's side, as it exists before provision: two VPCs, two
+  // subnets in two AZs, DNS hostnames still off (the EC2 default).
+  void make_network() {
+    auto vpc = ec2_->create_vpc("10.1.0.0/16");
+    ASSERT_TRUE(vpc) << vpc.error().message;
+    vpc_id_ = vpc->id;
+    auto first = ec2_->create_subnet(vpc_id_, "10.1.1.0/24", "us-east-1a");
+    ASSERT_TRUE(first) << first.error().message;
+    auto second = ec2_->create_subnet(vpc_id_, "10.1.2.0/24", "us-east-1b");
+    ASSERT_TRUE(second) << second.error().message;
+    subnet_ids_ = {first->id, second->id};
+    auto agents = ec2_->create_vpc("10.2.0.0/16");
+    ASSERT_TRUE(agents) << agents.error().message;
+    agent_vpc_id_ = agents->id;
+  }
+
+  void configure_fake(const std::string& json) {
+    auto answer = aws::curl_fetcher()(
+        aws::HttpRequest{"POST", fake_->url() + "/fake-api/config", {{"Content-Type", "application/json"}}, json});
+    ASSERT_TRUE(answer && answer->status == 200);
+  }
+
+  void enable_dns() {
+    for (auto attribute : {aws::VpcAttribute::enable_dns_support, aws::VpcAttribute::enable_dns_hostnames}) {
+      auto modified = ec2_->modify_vpc_attribute(vpc_id_, attribute, true);
+      ASSERT_TRUE(modified) << modified.error().message;
+    }
+  }
+
+  ProvisionConfig config() const {
+    const std::string yaml = fmt::format(
+        "site: US1\n"
+        "services: [metrics, logs]\n"
+        "endpoint_vpc: {{region: us-east-1, vpc_id: {}, subnet_ids: [{}, {}]}}\n"
+        "agent_vpcs: [{{region: us-east-1, vpc_id: {}}}]\n"
+        "tags: {{team: observability}}\n",
+        vpc_id_, subnet_ids_[0], subnet_ids_[1], agent_vpc_id_);
+    auto raw = parse_provision_config(yaml, "provision.yaml");
+    EXPECT_TRUE(raw) << raw.error().message;
+    auto finalized = finalize_provision_config(*raw);
+    EXPECT_TRUE(finalized) << finalized.error().message;
+    return *finalized;
+  }
+
+  Plan plan(const ProvisionConfig& wanted) const {
+    auto state = read_state(wanted, *ec2_);
+    EXPECT_TRUE(state) << state.error().message;
+    return state ? make_plan(wanted, *state) : Plan{};
+  }
+
+  ApplyOptions quick_options() {
+    ApplyOptions options;
+    options.progress = [this](const std::string& line) { progress_.push_back(line); };
+    options.sleep = [](std::chrono::milliseconds) {};
+    options.poll_interval = std::chrono::milliseconds(1000);
+    options.wait_limit = std::chrono::milliseconds(30000);
+    return options;
+  }
+
+  static test::AwsFakeProcess* fake_;
+  std::unique_ptr<aws::AwsClient> client_;
+  std::unique_ptr<aws::Ec2Client> ec2_;
+  std::string vpc_id_;
+  std::string agent_vpc_id_;
+  std::vector<std::string> subnet_ids_;
+  std::vector<std::string> progress_;
+};
+
+test::AwsFakeProcess* ProvisionFakeTest::fake_ = nullptr;
+
+TEST_F(ProvisionFakeTest, PlanRefusesAVpcWithoutDnsHostnames) {
+  const Plan refused = plan(config());
+  ASSERT_THAT(refused.problems, SizeIs(1));
+  EXPECT_THAT(refused.problems[0].message, HasSubstr("has enableDnsHostnames off"));
+  auto applied = apply_plan(config(), refused, *ec2_, quick_options());
+  ASSERT_FALSE(applied);
+  EXPECT_THAT(applied.error().message, HasSubstr("the plan has 1 problem(s)"));
+}
+
+TEST_F(ProvisionFakeTest, PlanApplyApplyAgainVerify) {
+  enable_dns();
+  const ProvisionConfig wanted = config();
+
+  const Plan first = plan(wanted);
+  EXPECT_TRUE(first.ok()) << format_plan_text(first);
+  EXPECT_THAT(first.actions, SizeIs(4)) << format_plan_text(first);
+  EXPECT_THAT(format_plan_text(first), HasSubstr("4 to create, 0 to keep, 0 problem(s)"));
+
+  auto applied = apply_plan(wanted, first, *ec2_, quick_options());
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_THAT(applied->done, SizeIs(4));
+  EXPECT_THAT(applied->endpoint_ids, SizeIs(2));
+  // The fake keeps new endpoints pending for their first describes.
+  EXPECT_THAT(progress_, ::testing::Contains(HasSubstr("waiting for 2 endpoint(s) to become available")));
+
+  const Plan second = plan(wanted);
+  EXPECT_TRUE(second.ok()) << format_plan_text(second);
+  EXPECT_THAT(second.actions, IsEmpty()) << format_plan_text(second);
+  EXPECT_THAT(second.keeps, SizeIs(3));
+  auto again = apply_plan(wanted, second, *ec2_, quick_options());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_THAT(again->done, IsEmpty());
+
+  auto state = read_state(wanted, *ec2_);
+  ASSERT_TRUE(state) << state.error().message;
+  const Checklist checklist = verify_same_region(wanted, *state);
+  EXPECT_TRUE(checklist.ok()) << format_checklist_text(checklist);
+  EXPECT_THAT(checklist.items, SizeIs(3 + 2 * 5 + 1)) << format_checklist_text(checklist);
+}
+
+// A first apply whose CreateSecurityGroup answer is lost (the group is made,
+// the caller sees a 500): the next plan adopts the group and finishes the job.
+TEST_F(ProvisionFakeTest, ResumesAfterALostAnswer) {
+  enable_dns();
+  configure_fake(R"({"failures": [{"action": "CreateSecurityGroup", "when": "after",
+                                    "code": "InternalError", "status": 500}]})");
+  const ProvisionConfig wanted = config();
+  auto failed = apply_plan(wanted, plan(wanted), *ec2_, quick_options());
+  ASSERT_FALSE(failed);
+  EXPECT_THAT(failed.error().message, HasSubstr("create security group privatelink-sidecar-datadog"));
+
+  const Plan resumed = plan(wanted);
+  EXPECT_THAT(resumed.actions, SizeIs(3)) << format_plan_text(resumed);  // rule + 2 endpoints
+  ASSERT_THAT(resumed.keeps, SizeIs(1));
+  EXPECT_TRUE(resumed.keeps[0].managed);  // tagged at creation, so destroy will find it
+  auto applied = apply_plan(wanted, resumed, *ec2_, quick_options());
+  ASSERT_TRUE(applied) << applied.error().message;
+
+  auto state = read_state(wanted, *ec2_);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_TRUE(verify_same_region(wanted, *state).ok());
+  EXPECT_THAT(plan(wanted).actions, IsEmpty());
+}
+
+// Not-found answers from EC2 become plan problems, not read failures; a
+// service of another region gets the "wrong region" message.
+TEST_F(ProvisionFakeTest, PlanExplainsMissingResourcesAndWrongRegion) {
+  enable_dns();
+  ProvisionConfig wanted = config();
+  wanted.endpoint_vpc.subnet_ids.push_back("subnet-0123456789abcdef0");
+  wanted.agent_vpcs.push_back({"us-east-1", "vpc-0123456789abcdef0", std::nullopt});
+  wanted.services.push_back({"ap1-metrics", "com.amazonaws.vpce.ap-northeast-1.vpce-svc-002d904d5e69340ad"});
+  wanted.services.push_back({"made-up", "com.amazonaws.vpce.us-east-1.vpce-svc-0000000000000000f"});
+  std::vector<std::string> problems;
+  for (const auto& problem : plan(wanted).problems) problems.push_back(problem.subject + ": " + problem.message);
+  EXPECT_THAT(problems, ElementsAre(HasSubstr("subnet-0123456789abcdef0 does not exist in us-east-1"),
+                                    HasSubstr("vpc-0123456789abcdef0 does not exist in us-east-1"),
+                                    HasSubstr("verified in the wrong region"),
+                                    HasSubstr("services.made-up: com.amazonaws.vpce.us-east-1.vpce-svc-"
+                                              "0000000000000000f is not offered in us-east-1")));
+}
+
+// The command the CLI will call: plan (exit 0, creates listed), apply --yes,
+// verify --output json, and apply without --yes off a terminal.
+TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
+  enable_dns();
+  const auto path = std::filesystem::temp_directory_path() / fmt::format("provision-{}.yaml", getpid());
+  std::ofstream(path) << fmt::format(
+      "site: US1\nservices: [metrics]\n"
+      "endpoint_vpc: {{region: us-east-1, vpc_id: {}, subnet_ids: [{}, {}]}}\n"
+      "agent_vpcs: [{{region: us-east-1, vpc_id: {}}}]\n",
+      vpc_id_, subnet_ids_[0], subnet_ids_[1], agent_vpc_id_);
+  const std::string url = fake_->url();
+  auto environment = [url](const std::string& name) -> std::optional<std::string> {
+    if (name == "AWS_ENDPOINT_URL") return url;
+    if (name == "AWS_ACCESS_KEY_ID" || name == "AWS_SECRET_ACCESS_KEY") return std::string("test");
+    return std::nullopt;
+  };
+  auto run = [&](const std::string& action, bool yes, bool json, std::string& out) {
+    std::istringstream in;
+    std::ostringstream stdout_text, stderr_text;
+    const int code = run_provision_command({action, path.string(), yes, json, std::nullopt}, environment, in,
+                                           stdout_text, stderr_text);
+    out = stdout_text.str() + stderr_text.str();
+    return code;
+  };
+  std::string out;
+  EXPECT_EQ(run("plan", false, false, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("3 to create, 0 to keep, 0 problem(s)"));
+  EXPECT_EQ(run("apply", false, false, out), 4) << out;  // stdin is no terminal here
+  EXPECT_THAT(out, HasSubstr("run with --yes"));
+  EXPECT_EQ(run("apply", true, false, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("apply: 3 change(s) made; 1 endpoint(s) available"));
+  EXPECT_EQ(run("verify", false, true, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"ok\": true"));
+  EXPECT_EQ(run("destroy", false, false, out), 2) << out;
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace provision
