@@ -3,8 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <iostream>
+
 #include "commands.h"
 #include "daemon.h"
+#include "provision/provision_command.h"
 #include "report.h"
 #include "version.h"
 
@@ -57,6 +60,24 @@ int main(int argc, char** argv) {
   add_output_option(*status, status_format);
   status->add_option("--url", status_url, "Daemon status endpoint (default: from status.listen in the config)");
 
+  provision::ProvisionCommandOptions provision_options;
+  std::string provision_output = "table";
+  auto* provision_command = app.add_subcommand(
+      "provision", "Plan, apply and verify the AWS side (same-region mode; see docs): endpoints, security group, DNS");
+  provision_command->require_subcommand(1);
+  for (const char* action : {"plan", "apply", "verify"}) {
+    auto* step = provision_command->add_subcommand(
+        action, std::string(action) == "plan"    ? "Read AWS and print what apply would create, keep or refuse. Changes nothing"
+                : std::string(action) == "apply" ? "Create what the plan lists (idempotent, resumable; asks unless --yes)"
+                                                 : "Check every piece and print a checklist; non-zero exit when anything is wrong");
+    step->callback([&provision_options, action] { provision_options.action = action; });
+    step->add_option("-f,--file", provision_options.config_path, "Provision file")->capture_default_str();
+    step->add_option("--profile", provision_options.profile, "AWS profile (default: environment, then [default])");
+    step->add_option("-o,--output", provision_output, "Output format: table (default) or json")
+        ->check(CLI::IsMember({"table", "json"}));
+    if (std::string(action) == "apply") step->add_flag("-y,--yes", provision_options.yes, "Do not ask for confirmation");
+  }
+
   app.add_option("--log-level", common.log_level, "Log level (overrides log_level in the config)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
@@ -75,5 +96,9 @@ int main(int argc, char** argv) {
   if (intakes->parsed()) return sidecar::run_intakes_command(common, intakes_format);
   if (run->parsed()) return sidecar::run_daemon(common);
   if (status->parsed()) return sidecar::run_status_command(common, status_format, status_url);
+  if (provision_command->parsed()) {
+    provision_options.json = provision_output == "json";
+    return provision::run_provision_command(provision_options, aws::process_environment(), std::cin, std::cout, std::cerr);
+  }
   return 0;
 }
