@@ -43,7 +43,7 @@ std::string same_region_iam_policy_json() {
         if (use.action.starts_with("Describe")) {
           describe.push_back(action);
         } else {
-          statements.push_back(statement(name, Json::array({action}), Json::array({arn("security-group")})));
+          statements.push_back(statement(name, Json::array({action}), Json::array({arn(use.resource_type)})));
         }
         break;
       case TagCondition::request_tag: {

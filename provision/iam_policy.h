@@ -25,19 +25,19 @@ struct IamActionUse {
 };
 
 inline constexpr std::array<IamActionUse, 12> same_region_iam_actions = {{
-    {"DescribeVpcs", "plan/apply/verify"},
-    {"DescribeVpcAttribute", "plan/apply/verify"},
-    {"DescribeSubnets", "plan/apply/verify"},
-    {"DescribeVpcEndpointServices", "plan/apply/verify"},
-    {"DescribeSecurityGroups", "plan/apply/verify/destroy"},
-    {"DescribeVpcEndpoints", "plan/apply/verify/destroy"},
-    {"CreateSecurityGroup", "apply", TagCondition::request_tag, "security-group"},
+    {"DescribeVpcs", "plan/apply/verify", TagCondition::none, "", true},
+    {"DescribeVpcAttribute", "plan/apply/verify", TagCondition::none, "", true},
+    {"DescribeSubnets", "plan/apply/verify", TagCondition::none, "", true},
+    {"DescribeVpcEndpointServices", "plan/apply/verify", TagCondition::none, "", true},
+    {"DescribeSecurityGroups", "plan/apply/verify/destroy", TagCondition::none, "", true},
+    {"DescribeVpcEndpoints", "plan/apply/verify/destroy", TagCondition::none, "", true},
+    {"CreateSecurityGroup", "apply", TagCondition::request_tag, "security-group", true},
     // Not conditioned: apply also opens 443 on a group of that name the user made.
-    {"AuthorizeSecurityGroupIngress", "apply"},
-    {"CreateVpcEndpoint", "apply", TagCondition::request_tag, "vpc-endpoint"},
+    {"AuthorizeSecurityGroupIngress", "apply", TagCondition::none, "security-group", true},
+    {"CreateVpcEndpoint", "apply", TagCondition::request_tag, "vpc-endpoint", true},
     {"CreateTags", "apply (tags given at creation)", TagCondition::create_action, "", false},
-    {"DeleteVpcEndpoints", "destroy", TagCondition::resource_tag, "vpc-endpoint"},
-    {"DeleteSecurityGroup", "destroy", TagCondition::resource_tag, "security-group"},
+    {"DeleteVpcEndpoints", "destroy", TagCondition::resource_tag, "vpc-endpoint", true},
+    {"DeleteSecurityGroup", "destroy", TagCondition::resource_tag, "security-group", true},
 }};
 
 // The policy document (IAM JSON, Version 2012-10-17), pretty-printed.
