@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 
 #include "provision/destroy.h"
@@ -132,7 +133,9 @@ TEST(IamPolicy, ListsExactlyTheSharedActionsWithTagConditions) {
   // Deletes are never allowed without the tag condition.
   for (const auto& statement : policy["Statement"]) {
     for (const auto& action : statement["Action"]) {
-      if (action.get<std::string>().starts_with("ec2:Delete")) EXPECT_TRUE(statement.contains("Condition"));
+      if (action.get<std::string>().starts_with("ec2:Delete")) {
+        EXPECT_TRUE(statement.contains("Condition"));
+      }
     }
   }
 }
