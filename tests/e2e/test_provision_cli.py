@@ -86,7 +86,7 @@ class ProvisionCli(unittest.TestCase):
         vpc, subnets = wanted["endpoint_vpc"]["vpc_id"], wanted["endpoint_vpc"]["subnet_ids"]
         group = ec2.create_security_group(GroupName="users-own", Description="not provision's", VpcId=vpc)["GroupId"]
         services = ec2.describe_vpc_endpoint_services()["ServiceNames"]
-        api = [name for name in services if name.endswith("vpce-svc-064ea718f8d0ead77")] or \
+        api = [name for name in services if name.endswith("vpce-svc-07895350fd0109264")] or \
               [name for name in services if name.startswith("com.amazonaws.vpce.us-east-1.vpce-svc-")]
         untagged = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=api[-1], VpcEndpointType="Interface",
                                            SubnetIds=subnets, SecurityGroupIds=[group])["VpcEndpoint"]["VpcEndpointId"]
