@@ -1,7 +1,8 @@
 #pragma once
-// `privatelink-sidecar provision plan|apply|verify --config provision.yaml`
+// `privatelink-sidecar provision plan|apply|verify|destroy --config provision.yaml`
+// and `provision iam-policy` (no file, no credentials)
 // for same-region mode, minus the CLI11 wiring (sidecar/main.cpp adds the
-// subcommand and fills these options). destroy and iam-policy come later.
+// subcommand and fills these options).
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -11,15 +12,15 @@
 namespace provision {
 
 struct ProvisionCommandOptions {
-  std::string action;  // "plan", "apply", "verify"
+  std::string action;  // "plan", "apply", "verify", "destroy", "iam-policy"
   std::string config_path = "provision.yaml";
-  bool yes = false;   // apply without asking
+  bool yes = false;   // apply / destroy without asking
   bool json = false;  // --output json
   std::optional<std::string> profile;  // AWS profile for the endpoint VPC's account
 };
 
 // Exit codes: 0 done / all checks ok, 1 plan problems or failed checks,
-// 2 bad usage or config, 3 AWS or credential failure, 4 apply declined.
+// 2 bad usage or config, 3 AWS or credential failure, 4 apply/destroy declined.
 int run_provision_command(const ProvisionCommandOptions& options, const aws::EnvironmentLookup& environment,
                           std::istream& in, std::ostream& out, std::ostream& err);
 

@@ -65,18 +65,25 @@ int main(int argc, char** argv) {
   auto* provision_command = app.add_subcommand(
       "provision", "Plan, apply and verify the AWS side (same-region mode; see docs): endpoints, security group, DNS");
   provision_command->require_subcommand(1);
-  for (const char* action : {"plan", "apply", "verify"}) {
+  for (const char* action : {"plan", "apply", "verify", "destroy"}) {
+    const std::string name(action);
     auto* step = provision_command->add_subcommand(
-        action, std::string(action) == "plan"    ? "Read AWS and print what apply would create, keep or refuse. Changes nothing"
-                : std::string(action) == "apply" ? "Create what the plan lists (idempotent, resumable; asks unless --yes)"
-                                                 : "Check every piece and print a checklist; non-zero exit when anything is wrong");
+        action, name == "plan"    ? "Read AWS and print what apply would create, keep or refuse. Changes nothing"
+                : name == "apply" ? "Create what the plan lists (idempotent, resumable; asks unless --yes)"
+                : name == "destroy"
+                    ? "Delete what provision created (found by its tags), endpoints first; asks unless --yes"
+                    : "Check every piece and print a checklist; non-zero exit when anything is wrong");
     step->callback([&provision_options, action] { provision_options.action = action; });
     step->add_option("-f,--file", provision_options.config_path, "Provision file")->capture_default_str();
     step->add_option("--profile", provision_options.profile, "AWS profile (default: environment, then [default])");
     step->add_option("-o,--output", provision_output, "Output format: table (default) or json")
         ->check(CLI::IsMember({"table", "json"}));
-    if (std::string(action) == "apply") step->add_flag("-y,--yes", provision_options.yes, "Do not ask for confirmation");
+    if (name == "apply" || name == "destroy") step->add_flag("-y,--yes", provision_options.yes, "Do not ask for confirmation");
   }
+
+  provision_command
+      ->add_subcommand("iam-policy", "Print the least-privilege IAM policy for plan/apply/verify/destroy (no AWS call)")
+      ->callback([&provision_options] { provision_options.action = "iam-policy"; });
 
   app.add_option("--log-level", common.log_level, "Log level (overrides log_level in the config)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

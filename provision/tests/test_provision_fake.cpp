@@ -8,15 +8,20 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "aws/curl_transport.h"
 #include "aws/ec2.h"
 #include "aws_fake_process.h"
+#include "provision/destroy.h"
 #include "provision/executor.h"
+#include "provision/iam_policy.h"
 #include "provision/planner.h"
 #include "provision/provision_command.h"
 #include "provision/report.h"
+#include "provision/service_catalog.h"
 #include "provision/state_reader.h"
 
 namespace provision {
@@ -205,6 +210,84 @@ TEST_F(ProvisionFakeTest, PlanExplainsMissingResourcesAndWrongRegion) {
                                               "0000000000000000f is not offered in us-east-1")));
 }
 
+DestroyOptions quick_destroy_options(std::vector<std::string>& progress) {
+  DestroyOptions options;
+  options.progress = [&progress](const std::string& line) { progress.push_back(line); };
+  options.sleep = [](std::chrono::milliseconds) {};
+  options.poll_interval = std::chrono::milliseconds(1000);
+  options.wait_limit = std::chrono::milliseconds(30000);
+  return options;
+}
+
+// apply, an untagged endpoint made by hand (its own group), destroy: only
+// ours go, endpoints before the group; verify then fails; destroy again has
+// nothing to do. The fake's call log must match the iam-policy list.
+TEST_F(ProvisionFakeTest, DestroyRemovesOnlyWhatProvisionMade) {
+  enable_dns();
+  const ProvisionConfig wanted = config();
+  auto cleared = aws::curl_fetcher()(aws::HttpRequest{"DELETE", fake_->url() + "/fake-api/calls", {}, {}});
+  ASSERT_TRUE(cleared && cleared->status == 200);
+  auto applied = apply_plan(wanted, plan(wanted), *ec2_, quick_options());
+  ASSERT_TRUE(applied) << applied.error().message;
+
+  auto user_group = ec2_->create_security_group("users-own", "not provision's", vpc_id_);
+  ASSERT_TRUE(user_group) << user_group.error().message;
+  aws::CreateVpcEndpointRequest by_hand;
+  by_hand.vpc_id = vpc_id_;
+  by_hand.service_name = find_catalog_service("US1", "api")->service_name;
+  by_hand.subnet_ids = subnet_ids_;
+  by_hand.security_group_ids = {*user_group};
+  auto untagged = ec2_->create_vpc_endpoint(by_hand);
+  ASSERT_TRUE(untagged) << untagged.error().message;
+
+  auto state = read_destroy_state(wanted, *ec2_);
+  ASSERT_TRUE(state) << state.error().message;
+  const DestroyPlan first = make_destroy_plan(wanted, *state);
+  EXPECT_THAT(first.endpoints, SizeIs(2)) << format_destroy_plan_text(first);
+  EXPECT_THAT(first.groups, SizeIs(1)) << format_destroy_plan_text(first);
+  EXPECT_THAT(first.problems, IsEmpty()) << format_destroy_plan_text(first);
+  std::vector<std::string> progress;
+  auto destroyed = run_destroy(wanted, first, *ec2_, quick_destroy_options(progress));
+  ASSERT_TRUE(destroyed) << destroyed.error().message;
+  ASSERT_THAT(destroyed->done, SizeIs(3));
+  EXPECT_THAT(destroyed->done[2], HasSubstr("delete security group privatelink-sidecar-datadog"));
+
+  auto endpoints = ec2_->describe_vpc_endpoints({}, {{"vpc-id", {vpc_id_}}});
+  ASSERT_TRUE(endpoints) << endpoints.error().message;
+  std::vector<std::string> live;
+  for (const auto& endpoint : *endpoints) {
+    if (!is_dead_endpoint_state(endpoint.state)) live.push_back(endpoint.id);
+  }
+  EXPECT_THAT(live, ElementsAre(untagged->id));
+  auto groups = ec2_->describe_security_groups({*user_group});
+  ASSERT_TRUE(groups) << groups.error().message;
+  EXPECT_THAT(*groups, SizeIs(1));
+
+  auto after = read_state(wanted, *ec2_);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_FALSE(after->security_group.has_value());
+  EXPECT_FALSE(verify_same_region(wanted, *after).ok());
+
+  auto again = read_destroy_state(wanted, *ec2_);
+  ASSERT_TRUE(again) << again.error().message;
+  const DestroyPlan second = make_destroy_plan(wanted, *again);
+  EXPECT_TRUE(second.empty()) << format_destroy_plan_text(second);
+
+  // Every EC2 action provision made (plan/apply/destroy, plus the test's own
+  // CreateSecurityGroup/CreateVpcEndpoint/Describe*) is in the policy, and
+  // every called action of the policy was made.
+  auto calls = aws::curl_fetcher()(aws::HttpRequest{"GET", fake_->url() + "/fake-api/calls", {}, {}});
+  ASSERT_TRUE(calls && calls->status == 200);
+  std::set<std::string> made;
+  const auto log = nlohmann::json::parse(calls->body);
+  for (const auto& call : log.is_array() ? log : log["calls"]) made.insert(call["action"].get<std::string>());
+  std::set<std::string> policy;
+  for (const auto& use : same_region_iam_actions) {
+    if (use.called) policy.insert(std::string(use.action));
+  }
+  EXPECT_EQ(made, policy);
+}
+
 // The command the CLI will call: plan (exit 0, creates listed), apply --yes,
 // verify --output json, and apply without --yes off a terminal.
 TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
@@ -238,7 +321,15 @@ TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
   EXPECT_THAT(out, HasSubstr("apply: 3 change(s) made; 1 endpoint(s) available"));
   EXPECT_EQ(run("verify", false, true, out), 0) << out;
   EXPECT_THAT(out, HasSubstr("\"ok\": true"));
-  EXPECT_EQ(run("destroy", false, false, out), 2) << out;
+  EXPECT_EQ(run("destroy", false, false, out), 4) << out;  // off a terminal without --yes
+  EXPECT_THAT(out, HasSubstr("destroy: not a terminal; run with --yes"));
+  EXPECT_EQ(run("destroy", true, false, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("destroy: 2 resource(s) deleted"));
+  EXPECT_EQ(run("destroy", true, false, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("destroy: nothing to do"));
+  EXPECT_EQ(run("iam-policy", false, false, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("ec2:DeleteVpcEndpoints"));
+  EXPECT_EQ(run("teardown", false, false, out), 2) << out;
   std::filesystem::remove(path);
 }
 

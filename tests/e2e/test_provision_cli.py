@@ -1,4 +1,4 @@
-"""End to end: `privatelink-sidecar provision plan|apply|verify` (same-region)
+"""End to end: `privatelink-sidecar provision plan|apply|verify|destroy|iam-policy` (same-region)
 with the real binary against the AWS fake (moto + the behaviours moto lacks,
 tests/support/aws_fake), which the test starts on loopback. The VPC and
 subnets are made with botocore, a real AWS client.
@@ -74,6 +74,46 @@ class ProvisionCli(unittest.TestCase):
         self.assertIn("0 change(s) made", again.stdout)
         verify = self.provision("verify")
         self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+
+    def test_destroy_removes_only_tagged_and_is_idempotent(self):
+        applied = self.provision("apply", "--yes")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        session = botocore.session.get_session()
+        ec2 = session.create_client("ec2", region_name="us-east-1", endpoint_url=self.fake.url,
+                                    aws_access_key_id=KEY, aws_secret_access_key="x")
+        with open(self.file) as f:
+            wanted = json.load(f)
+        vpc, subnets = wanted["endpoint_vpc"]["vpc_id"], wanted["endpoint_vpc"]["subnet_ids"]
+        group = ec2.create_security_group(GroupName="users-own", Description="not provision's", VpcId=vpc)["GroupId"]
+        services = ec2.describe_vpc_endpoint_services()["ServiceNames"]
+        api = [name for name in services if name.endswith("vpce-svc-07895350fd0109264")] or \
+              [name for name in services if name.startswith("com.amazonaws.vpce.us-east-1.vpce-svc-")]
+        untagged = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=api[-1], VpcEndpointType="Interface",
+                                           SubnetIds=subnets, SecurityGroupIds=[group])["VpcEndpoint"]["VpcEndpointId"]
+        refused = self.provision("destroy")  # not a terminal and no --yes
+        self.assertEqual(refused.returncode, 4, refused.stdout + refused.stderr)
+        destroyed = self.provision("destroy", "--yes")
+        self.assertEqual(destroyed.returncode, 0, destroyed.stdout + destroyed.stderr)
+        self.assertIn("resource(s) deleted", destroyed.stdout)
+        live = [e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+                ["VpcEndpoints"] if e["State"].lower() not in ("deleting", "deleted")]
+        self.assertEqual(live, [untagged])
+        verify = self.provision("verify")
+        self.assertEqual(verify.returncode, 1, verify.stdout + verify.stderr)
+        again = self.provision("destroy", "--yes")
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        self.assertIn("nothing to do", again.stdout)
+
+    def test_iam_policy_is_json_without_credentials(self):
+        env = {key: value for key, value in self.env.items() if not key.startswith("AWS_")}
+        result = subprocess.run([BINARY, "provision", "iam-policy"], capture_output=True, text=True, env=env,
+                                stdin=subprocess.DEVNULL, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        policy = json.loads(result.stdout)
+        actions = {a for statement in policy["Statement"] for a in statement["Action"]}
+        self.assertIn("ec2:DeleteVpcEndpoints", actions)
+        self.assertIn("ec2:CreateVpcEndpoint", actions)
+        self.assertTrue(all(a.startswith("ec2:") for a in actions))
 
     def test_bad_file_names_file_line_and_key(self):
         with open(self.file, "w") as f:
