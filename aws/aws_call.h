@@ -2,7 +2,7 @@
 // Signed calls to EC2 (Query protocol) and Route 53 (REST-XML), with retries
 // and errors parsed from AWS's XML bodies. Transport, clock, sleep and
 // randomness are injected so all of it runs in unit tests without a network.
-// Wire shapes: /work/shared/aws-provision.md §1-3.
+// Wire shapes: ../shared/aws-provision.md §1-3.
 #include <pugixml.hpp>
 
 #include <chrono>

@@ -2,7 +2,7 @@
 // The EC2 calls `provision` makes, as plain structs in and out. One Ec2Client
 // talks to one region; inter-region peering needs one client per region.
 // Wire names (SubnetId.N, TagSpecification.N...) follow the botocore model:
-// /work/shared/aws-provision.md §1-2.
+// ../shared/aws-provision.md §1-2.
 #include <optional>
 #include <string>
 #include <vector>

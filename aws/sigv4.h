@@ -2,7 +2,7 @@
 // AWS Signature Version 4 for the Authorization header, written here rather
 // than using libcurl's CURLOPT_AWS_SIGV4: libcurl 7.88 neither sorts nor
 // encodes the query and cannot fix its clock for tests
-// (docs: /work/shared/aws-provision.md §5). libcurl only carries the bytes.
+// (docs: ../shared/aws-provision.md §5). libcurl only carries the bytes.
 //
 // Use: build the wire path and query with uri_encode()/canonical_query_string(),
 // sign, then send every header of the request plus SignedRequest::headers_to_add

@@ -1,6 +1,6 @@
 #pragma once
 // Datadog's PrivateLink endpoint services per site, by our short names. The
-// ids come from /work/shared/datadog-privatelink.md §1.2-1.3; the docs
+// ids come from ../shared/datadog-privatelink.md §1.2-1.3; the docs
 // revisions disagree on some (§1.5), which is why `plan` always asks
 // DescribeVpcEndpointServices before trusting a name from here.
 #include <optional>

@@ -1,6 +1,6 @@
 """Datadog's PrivateLink endpoint services, as the fake's DescribeVpcEndpointServices knows them.
 
-Source: /work/shared/datadog-privatelink.md sections 1.2 (US1 and AP1 per-service table) and 1.3
+Source: ../shared/datadog-privatelink.md sections 1.2 (US1 and AP1 per-service table) and 1.3
 ("two-level DNS" anchors for US1, AP2 and UK1). Where the docs revisions disagree (section 1.5) both
 services are listed, so a test can pick either; real provisioning must ask DescribeVpcEndpointServices.
 Anchors are served under the private DNS name <color>.intake.<site>.
