@@ -15,37 +15,18 @@ namespace {
 
 using sidecar::YamlReader;
 
-#define PROVISION_TRY(expression)                \
-  do {                                           \
-    if (auto status_ = (expression); !status_) { \
-      return status_.error();                    \
-    }                                            \
-  } while (false)
-
-Error config_error(const Location& where, std::string_view path, std::string_view message) {
-  return Error{checks::ErrorCode::config, fmt::format("{}: {}: {}", where.describe(), path, message)};
-}
-
-template <typename Target, typename Reader>
-Expected<void> read_optional(const YAML::Node& map, const char* key, const std::string& path,
-                             Target& out, Reader read) {
-  const YAML::Node child = map[key];
-  if (!child) return {};
-  auto value = read(child, path.empty() ? std::string(key) : path + "." + key);
-  if (!value) return value.error();
-  out = std::move(*value);
-  return {};
-}
+using sidecar::located_error;
+using sidecar::read_optional;
 
 Expected<RawAgentVpc> read_agent_vpc(const YamlReader& reader, const YAML::Node& node,
                                      const std::string& path) {
-  PROVISION_TRY(reader.require_map(node, path, {"region", "vpc_id", "profile"}));
+  SIDECAR_TRY(reader.require_map(node, path, {"region", "vpc_id", "profile"}));
   RawAgentVpc vpc;
   vpc.where = reader.locate(node);
   auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
-  PROVISION_TRY(read_optional(node, "region", path, vpc.region, string));
-  PROVISION_TRY(read_optional(node, "vpc_id", path, vpc.vpc_id, string));
-  PROVISION_TRY(read_optional(node, "profile", path, vpc.profile, string));
+  SIDECAR_TRY(read_optional(node, "region", path, vpc.region, string));
+  SIDECAR_TRY(read_optional(node, "vpc_id", path, vpc.vpc_id, string));
+  SIDECAR_TRY(read_optional(node, "profile", path, vpc.profile, string));
   return vpc;
 }
 
@@ -65,11 +46,11 @@ Expected<Located<std::vector<RawAgentVpc>>> read_agent_vpcs(const YamlReader& re
 Expected<void> read_endpoint_vpc(const YamlReader& reader, const YAML::Node& node,
                                  RawProvisionConfig& raw) {
   const std::string path = "endpoint_vpc";
-  PROVISION_TRY(reader.require_map(node, path, {"region", "vpc_id", "subnet_ids"}));
+  SIDECAR_TRY(reader.require_map(node, path, {"region", "vpc_id", "subnet_ids"}));
   raw.endpoint_vpc_where = reader.locate(node);
   auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
-  PROVISION_TRY(read_optional(node, "region", path, raw.endpoint_region, string));
-  PROVISION_TRY(read_optional(node, "vpc_id", path, raw.endpoint_vpc_id, string));
+  SIDECAR_TRY(read_optional(node, "region", path, raw.endpoint_region, string));
+  SIDECAR_TRY(read_optional(node, "vpc_id", path, raw.endpoint_vpc_id, string));
   return read_optional(node, "subnet_ids", path, raw.subnet_ids,
                        [&](const YAML::Node& n, const std::string& p) { return reader.read_string_list(n, p); });
 }
@@ -88,24 +69,24 @@ Expected<void> read_tags(const YamlReader& reader, const YAML::Node& node, RawPr
 
 Expected<void> read_security_group(const YamlReader& reader, const YAML::Node& node,
                                    RawProvisionConfig& raw) {
-  PROVISION_TRY(reader.require_map(node, "security_group", {"name"}));
+  SIDECAR_TRY(reader.require_map(node, "security_group", {"name"}));
   return read_optional(node, "name", "security_group", raw.security_group_name,
                        [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); });
 }
 
 Expected<void> read_root(const YamlReader& reader, const YAML::Node& root, RawProvisionConfig& raw) {
-  PROVISION_TRY(reader.require_map(
+  SIDECAR_TRY(reader.require_map(
       root, "", {"site", "mode", "services", "endpoint_vpc", "agent_vpcs", "security_group", "tags"}));
   auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
-  PROVISION_TRY(read_optional(root, "site", "", raw.site, string));
-  PROVISION_TRY(read_optional(root, "mode", "", raw.mode, string));
-  PROVISION_TRY(read_optional(root, "services", "", raw.services,
+  SIDECAR_TRY(read_optional(root, "site", "", raw.site, string));
+  SIDECAR_TRY(read_optional(root, "mode", "", raw.mode, string));
+  SIDECAR_TRY(read_optional(root, "services", "", raw.services,
                               [&](const YAML::Node& n, const std::string& p) { return reader.read_string_list(n, p); }));
-  PROVISION_TRY(read_optional(root, "agent_vpcs", "", raw.agent_vpcs,
+  SIDECAR_TRY(read_optional(root, "agent_vpcs", "", raw.agent_vpcs,
                               [&](const YAML::Node& n, const std::string& p) { return read_agent_vpcs(reader, n, p); }));
-  if (root["endpoint_vpc"]) PROVISION_TRY(read_endpoint_vpc(reader, root["endpoint_vpc"], raw));
-  if (root["security_group"]) PROVISION_TRY(read_security_group(reader, root["security_group"], raw));
-  if (root["tags"]) PROVISION_TRY(read_tags(reader, root["tags"], raw));
+  if (root["endpoint_vpc"]) SIDECAR_TRY(read_endpoint_vpc(reader, root["endpoint_vpc"], raw));
+  if (root["security_group"]) SIDECAR_TRY(read_security_group(reader, root["security_group"], raw));
+  if (root["tags"]) SIDECAR_TRY(read_tags(reader, root["tags"], raw));
   return {};
 }
 
@@ -116,7 +97,7 @@ Location top_of(const RawProvisionConfig& raw) { return Location{raw.file, 0, 0}
 template <typename T>
 Expected<Located<T>> required(const std::optional<Located<T>>& value, const Location& parent,
                               std::string_view path) {
-  if (!value) return config_error(parent, path, "is required");
+  if (!value) return located_error(parent, path, "is required");
   return *value;
 }
 
@@ -126,13 +107,13 @@ Expected<sidecar::Site> finalize_site(const RawProvisionConfig& raw) {
   for (const auto& known : sidecar::known_sites()) {
     if (known.label != site->value && known.domain != site->value) continue;
     if (!known.offers_privatelink) {
-      return config_error(site->where, "site",
+      return located_error(site->where, "site",
                           fmt::format("{} ({}) does not offer AWS PrivateLink (US1, AP1, AP2, UK1 do)",
                                       known.label, known.domain));
     }
     return known;
   }
-  return config_error(site->where, "site",
+  return located_error(site->where, "site",
                       fmt::format("unknown site '{}' (use US1, AP1, AP2 or UK1, or their domains)", site->value));
 }
 
@@ -142,7 +123,7 @@ Expected<Mode> finalize_mode(const RawProvisionConfig& raw) {
   if (text == "same-region") return Mode::same_region;
   if (text == "cross-region") return Mode::cross_region;
   if (text == "peering") return Mode::peering;
-  return config_error(raw.mode->where, "mode",
+  return located_error(raw.mode->where, "mode",
                       fmt::format("unknown mode '{}' (same-region, cross-region or peering)", text));
 }
 
@@ -166,22 +147,22 @@ Expected<std::vector<ServiceChoice>> finalize_services(const RawProvisionConfig&
     } else {
       std::string names;
       for (auto& service : catalog_services(label)) names += (names.empty() ? "" : ", ") + service.short_name;
-      return config_error(raw.services->where, path,
+      return located_error(raw.services->where, path,
                           fmt::format("'{}' is not a {} service (known: {}; or give a "
                                       "com.amazonaws.vpce.<region>.vpce-svc-<id> name)",
                                       entry, label, names));
     }
     if (!seen.insert(choice.service_name).second) {
-      return config_error(raw.services->where, path, fmt::format("'{}' is listed twice", entry));
+      return located_error(raw.services->where, path, fmt::format("'{}' is listed twice", entry));
     }
     chosen.push_back(std::move(choice));
   }
-  if (chosen.empty()) return config_error(raw.services->where, "services", "must not be empty (omit it for all)");
+  if (chosen.empty()) return located_error(raw.services->where, "services", "must not be empty (omit it for all)");
   return chosen;
 }
 
 Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw) {
-  if (raw.endpoint_vpc_where.file.empty()) return config_error(top_of(raw), "endpoint_vpc", "is required");
+  if (raw.endpoint_vpc_where.file.empty()) return located_error(top_of(raw), "endpoint_vpc", "is required");
   auto region = required(raw.endpoint_region, raw.endpoint_vpc_where, "endpoint_vpc.region");
   if (!region) return region.error();
   auto vpc_id = required(raw.endpoint_vpc_id, raw.endpoint_vpc_where, "endpoint_vpc.vpc_id");
@@ -189,11 +170,11 @@ Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw) {
   auto subnets = required(raw.subnet_ids, raw.endpoint_vpc_where, "endpoint_vpc.subnet_ids");
   if (!subnets) return subnets.error();
   if (subnets->value.empty()) {
-    return config_error(subnets->where, "endpoint_vpc.subnet_ids", "needs at least one subnet (one per AZ)");
+    return located_error(subnets->where, "endpoint_vpc.subnet_ids", "needs at least one subnet (one per AZ)");
   }
   std::set<std::string> unique(subnets->value.begin(), subnets->value.end());
   if (unique.size() != subnets->value.size()) {
-    return config_error(subnets->where, "endpoint_vpc.subnet_ids", "lists a subnet twice");
+    return located_error(subnets->where, "endpoint_vpc.subnet_ids", "lists a subnet twice");
   }
   return EndpointVpc{region->value, vpc_id->value, subnets->value};
 }
@@ -201,7 +182,7 @@ Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw) {
 Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& raw, Mode mode,
                                                     const EndpointVpc& endpoint) {
   if (!raw.agent_vpcs || raw.agent_vpcs->value.empty()) {
-    return config_error(raw.agent_vpcs ? raw.agent_vpcs->where : top_of(raw), "agent_vpcs",
+    return located_error(raw.agent_vpcs ? raw.agent_vpcs->where : top_of(raw), "agent_vpcs",
                         "needs at least one Agent VPC (the endpoint VPC itself if the Agents run there)");
   }
   std::vector<AgentVpc> vpcs;
@@ -215,7 +196,7 @@ Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& ra
     // Same-region Agents reach the endpoint inside one region; others need
     // cross-region endpoints or peering, which set up routing of their own.
     if (mode == Mode::same_region && region->value != endpoint.region) {
-      return config_error(region->where, path + ".region",
+      return located_error(region->where, path + ".region",
                           fmt::format("is {}, but mode same-region serves Agent VPCs in {} only "
                                       "(use mode cross-region or peering)",
                                       region->value, endpoint.region));
@@ -233,7 +214,7 @@ Expected<std::vector<aws::Tag>> finalize_tags(const RawProvisionConfig& raw) {
     // Our own tags find what provision created; a user value there would
     // make destroy delete, or miss, the wrong resources.
     if (tag.value.key.starts_with("privatelink-sidecar:")) {
-      return config_error(tag.where, "tags." + tag.value.key, "the privatelink-sidecar: prefix is reserved");
+      return located_error(tag.where, "tags." + tag.value.key, "the privatelink-sidecar: prefix is reserved");
     }
     tags.push_back(tag.value);
   }
@@ -257,7 +238,7 @@ Expected<RawProvisionConfig> parse_provision_config(const std::string& text, con
   if (!root) return root.error();
   RawProvisionConfig raw;
   raw.file = file;
-  PROVISION_TRY(read_root(reader, *root, raw));
+  SIDECAR_TRY(read_root(reader, *root, raw));
   return raw;
 }
 

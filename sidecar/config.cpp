@@ -17,24 +17,6 @@ namespace {
 using checks::ErrorCode;
 using checks::unexpected;
 
-// Assigns `out` from the child `key` of `map` when present, using `read`.
-template <typename Target, typename Reader>
-Expected<void> read_optional(const YAML::Node& map, const char* key, const std::string& path, Target& out,
-                             Reader read) {
-  const YAML::Node child = map[key];
-  if (!child) return {};
-  auto value = read(child, path.empty() ? std::string(key) : path + "." + key);
-  if (!value) return value.error();
-  out = std::move(*value);
-  return {};
-}
-
-#define SIDECAR_TRY(expression)                    \
-  do {                                             \
-    if (auto status_ = (expression); !status_) {   \
-      return status_.error();                      \
-    }                                              \
-  } while (false)
 
 Expected<RawHttps> read_https(const YamlReader& reader, const YAML::Node& node, const std::string& path) {
   SIDECAR_TRY(reader.require_map(node, path, {"path", "api_key_env", "api_key_file", "accepted_status"}));
@@ -193,9 +175,6 @@ EnvironmentLookup process_environment() {
 // ------------------------------------------------------------------ finalize
 namespace {
 
-Error located_error(const Location& where, std::string_view path, std::string_view message) {
-  return Error{ErrorCode::config, fmt::format("{}: {}: {}", where.describe(), path, message)};
-}
 
 // A value after overrides: the environment wins over the file, the file over the default.
 template <typename T>

@@ -30,6 +30,10 @@ Location YamlReader::locate(const YAML::Node& node) const {
   return Location{file_, mark.line + 1, mark.column + 1};
 }
 
+Error located_error(const Location& where, std::string_view path, std::string_view message) {
+  return Error{checks::ErrorCode::config, fmt::format("{}: {}: {}", where.describe(), path, message)};
+}
+
 Error YamlReader::error_at(const YAML::Node& node, std::string_view path, std::string_view message) const {
   return Error{checks::ErrorCode::config, fmt::format("{}: {}: {}", locate(node).describe(), path, message)};
 }

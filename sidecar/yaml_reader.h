@@ -56,6 +56,30 @@ class YamlReader {
   std::string file_;
 };
 
+// Returns the error of an Expected-returning expression from the enclosing function.
+#define SIDECAR_TRY(expression)                  \
+  do {                                           \
+    if (auto status_ = (expression); !status_) { \
+      return status_.error();                    \
+    }                                            \
+  } while (false)
+
+// Assigns `out` from the child `key` of `map` when present, using `read`
+// (one of YamlReader's typed reads), with the key path for errors.
+template <typename Target, typename Reader>
+Expected<void> read_optional(const YAML::Node& map, const char* key, const std::string& path, Target& out,
+                             Reader read) {
+  const YAML::Node child = map[key];
+  if (!child) return {};
+  auto value = read(child, path.empty() ? std::string(key) : path + "." + key);
+  if (!value) return value.error();
+  out = std::move(*value);
+  return {};
+}
+
+// "file:line:col: key.path: message" for a value that parsed but means nothing valid.
+Error located_error(const Location& where, std::string_view path, std::string_view message);
+
 // "250ms", "5s", "10m", "1h" -> milliseconds. A bare number is rejected: the
 // unit is what people get wrong.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
