@@ -335,6 +335,21 @@ Result<VpcEndpoint> Ec2Client::create_vpc_endpoint(const CreateVpcEndpointReques
   return parse_vpc_endpoint(document->document_element().child("vpcEndpoint"));
 }
 
+Result<void> Ec2Client::modify_vpc_endpoint(const ModifyVpcEndpointRequest& request) const {
+  Ec2Params params;
+  params.add("VpcEndpointId", request.endpoint_id)
+      .add_list("AddSubnetId", request.add_subnet_ids)
+      .add_list("RemoveSubnetId", request.remove_subnet_ids)
+      .add_list("AddSecurityGroupId", request.add_security_group_ids)
+      .add_list("RemoveSecurityGroupId", request.remove_security_group_ids);
+  if (request.private_dns_enabled) {
+    params.add_bool("PrivateDnsEnabled", *request.private_dns_enabled);
+  }
+  auto document = call("ModifyVpcEndpoint", params);
+  if (!document) return document.failure();
+  return {};
+}
+
 Result<std::vector<VpcEndpoint>> Ec2Client::describe_vpc_endpoints(
     const std::vector<std::string>& endpoint_ids, const std::vector<Filter>& filters) const {
   Ec2Params params;

@@ -109,6 +109,17 @@ struct CreateVpcEndpointRequest {
   std::string client_token;
 };
 
+// Changes an endpoint in place. Empty lists and an unset private_dns_enabled
+// are not sent, so those parts stay as they are.
+struct ModifyVpcEndpointRequest {
+  std::string endpoint_id;
+  std::vector<std::string> add_subnet_ids;  // still one subnet per AZ afterwards
+  std::vector<std::string> remove_subnet_ids;
+  std::vector<std::string> add_security_group_ids;
+  std::vector<std::string> remove_security_group_ids;
+  std::optional<bool> private_dns_enabled;
+};
+
 struct EndpointDeleteFailure {
   std::string resource_id;
   std::string code;
@@ -206,6 +217,7 @@ class Ec2Client {
       const std::vector<std::string>& service_names,
       const std::optional<std::string>& service_region = std::nullopt) const;
   Result<VpcEndpoint> create_vpc_endpoint(const CreateVpcEndpointRequest& request) const;
+  Result<void> modify_vpc_endpoint(const ModifyVpcEndpointRequest& request) const;
   Result<std::vector<VpcEndpoint>> describe_vpc_endpoints(
       const std::vector<std::string>& endpoint_ids, const std::vector<Filter>& filters = {}) const;
   // EC2 answers 200 even when some deletions fail; those come back here.

@@ -196,6 +196,68 @@ TEST(Ec2, CreateVpcEndpointSendsEveryParameter) {
             "privatelink-sidecar");
 }
 
+TEST(Ec2, ModifyVpcEndpointSendsEveryChange) {
+  test::FakeAws aws;
+  aws.transport.answer(200, "<ModifyVpcEndpointResponse xmlns=\"http://ec2.amazonaws.com/doc/"
+                            "2016-11-15/\"><requestId>r</requestId><return>true</return>"
+                            "</ModifyVpcEndpointResponse>");
+  ModifyVpcEndpointRequest request;
+  request.endpoint_id = "vpce-1";
+  request.add_subnet_ids = {"subnet-c", "subnet-d"};
+  request.remove_subnet_ids = {"subnet-a"};
+  request.add_security_group_ids = {"sg-2"};
+  request.remove_security_group_ids = {"sg-1"};
+  request.private_dns_enabled = true;
+  auto modified = client_for(aws).modify_vpc_endpoint(request);
+  ASSERT_TRUE(modified) << modified.error().message;
+  ASSERT_EQ(aws.transport.requests.size(), 1u);
+  EXPECT_EQ(aws.transport.requests[0].body,
+            "Action=ModifyVpcEndpoint&Version=2016-11-15&VpcEndpointId=vpce-1"
+            "&AddSubnetId.1=subnet-c&AddSubnetId.2=subnet-d&RemoveSubnetId.1=subnet-a"
+            "&AddSecurityGroupId.1=sg-2&RemoveSecurityGroupId.1=sg-1&PrivateDnsEnabled=true");
+}
+
+TEST(Ec2, ModifyVpcEndpointSendsOnlyWhatChanges) {
+  test::FakeAws aws;
+  aws.transport.answer(200, "<ModifyVpcEndpointResponse><return>true</return>"
+                            "</ModifyVpcEndpointResponse>");
+  aws.transport.answer(200, "<ModifyVpcEndpointResponse><return>true</return>"
+                            "</ModifyVpcEndpointResponse>");
+  auto client = client_for(aws);
+  ModifyVpcEndpointRequest request;
+  request.endpoint_id = "vpce-1";
+  request.add_subnet_ids = {"subnet-c"};
+  ASSERT_TRUE(client.modify_vpc_endpoint(request));
+  // Unset leaves private DNS as it is; false turns it off, so it is sent.
+  request.private_dns_enabled = false;
+  ASSERT_TRUE(client.modify_vpc_endpoint(request));
+  EXPECT_EQ(aws.transport.requests[0].body,
+            "Action=ModifyVpcEndpoint&Version=2016-11-15&VpcEndpointId=vpce-1"
+            "&AddSubnetId.1=subnet-c");
+  EXPECT_EQ(aws.transport.requests[1].body,
+            "Action=ModifyVpcEndpoint&Version=2016-11-15&VpcEndpointId=vpce-1"
+            "&AddSubnetId.1=subnet-c&PrivateDnsEnabled=false");
+}
+
+TEST(Ec2, ModifyUnknownVpcEndpointIsAnAwsError) {
+  test::FakeAws aws;
+  aws.transport.answer(400, "<Response><Errors><Error><Code>InvalidVpcEndpointId.NotFound</Code>"
+                            "<Message>The Vpc Endpoint Id 'vpce-gone' does not exist</Message>"
+                            "</Error></Errors><RequestID>rid</RequestID></Response>");
+  ModifyVpcEndpointRequest request;
+  request.endpoint_id = "vpce-gone";
+  request.remove_security_group_ids = {"sg-1"};
+  auto modified = client_for(aws).modify_vpc_endpoint(request);
+  ASSERT_FALSE(modified);
+  EXPECT_TRUE(modified.is_aws_error("InvalidVpcEndpointId.NotFound"));
+  ASSERT_NE(modified.aws_error(), nullptr);
+  EXPECT_EQ(modified.aws_error()->http_status, 400);
+  EXPECT_EQ(modified.error().message,
+            "EC2 ModifyVpcEndpoint: InvalidVpcEndpointId.NotFound: The Vpc Endpoint Id "
+            "'vpce-gone' does not exist (request id rid, HTTP 400)");
+  EXPECT_EQ(aws.transport.requests.size(), 1u);  // not retried
+}
+
 TEST(Ec2, DeleteVpcEndpointsReportsPartialFailures) {
   test::FakeAws aws;
   aws.transport.answer(200, R"(<DeleteVpcEndpointsResponse><unsuccessful><item>
