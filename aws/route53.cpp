@@ -57,6 +57,13 @@ bool same_zone_name(const std::string& left, const std::string& right) {
   return same_error_code(without_trailing_dot(left), without_trailing_dot(right));
 }
 
+// The continuation of listings paged by NextToken (sent back as nexttoken).
+std::optional<QueryParameters> next_token_continuation(const pugi::xml_node& answer) {
+  std::string next = child_text(answer, "NextToken");
+  if (next.empty()) return std::nullopt;
+  return QueryParameters{{"nexttoken", std::move(next)}};
+}
+
 void append_record_set(pugi::xml_node parent, const ResourceRecordSet& record) {
   auto node = parent.append_child("ResourceRecordSet");
   append_text(node, "Name", record.name);
@@ -98,6 +105,12 @@ HostedZone parse_hosted_zone(const pugi::xml_node& node) {
   zone.private_zone = child_bool(node.child("Config"), "PrivateZone");
   zone.record_count = node.child("ResourceRecordSetCount").text().as_llong();
   return zone;
+}
+
+HostedZoneSummary parse_hosted_zone_summary(const pugi::xml_node& node) {
+  return HostedZoneSummary{strip_id_prefix(child_text(node, "HostedZoneId")),
+                           child_text(node, "Name"),
+                           child_text(node.child("Owner"), "OwningAccount")};
 }
 
 ChangeInfo parse_change_info(const pugi::xml_node& node) {
@@ -221,6 +234,27 @@ Result<std::vector<HostedZone>> Route53Client::list_hosted_zones_by_name(
   return zones;
 }
 
+Result<std::vector<HostedZoneSummary>> Route53Client::list_hosted_zones_by_vpc(
+    const ZoneVpc& vpc) const {
+  std::vector<HostedZoneSummary> zones;
+  auto paged = paginate([&](const QueryParameters& continuation)
+                            -> Result<std::optional<QueryParameters>> {
+    QueryParameters query = continuation;
+    query.emplace("vpcid", vpc.vpc_id);
+    query.emplace("vpcregion", vpc.region);
+    add_page_size(query, "maxitems");
+    auto document = call("ListHostedZonesByVPC", "GET", "/hostedzonesbyvpc", query);
+    if (!document) return document.failure();
+    const auto answer = document->document_element();
+    for (const auto& node : answer.child("HostedZoneSummaries").children("HostedZoneSummary")) {
+      zones.push_back(parse_hosted_zone_summary(node));
+    }
+    return next_token_continuation(answer);
+  });
+  if (!paged) return paged.failure();
+  return zones;
+}
+
 Result<ChangeInfo> Route53Client::delete_hosted_zone(const std::string& zone_id) const {
   auto document = call("DeleteHostedZone", "DELETE", zone_path(zone_id));
   if (!document) return document.failure();
@@ -320,9 +354,7 @@ Result<std::vector<ZoneVpc>> Route53Client::list_vpc_association_authorizations(
     if (!document) return document.failure();
     const auto answer = document->document_element();
     for (auto& vpc : parse_zone_vpcs(answer.child("VPCs"))) vpcs.push_back(std::move(vpc));
-    const std::string next = child_text(answer, "NextToken");
-    if (next.empty()) return std::optional<QueryParameters>();
-    return std::optional<QueryParameters>(QueryParameters{{"nexttoken", next}});
+    return next_token_continuation(answer);
   });
   if (!paged) return paged.failure();
   return vpcs;

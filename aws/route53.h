@@ -20,6 +20,16 @@ struct HostedZone {
   long record_count = 0;
 };
 
+// One private zone a VPC is associated with (ListHostedZonesByVPC), possibly
+// owned by another account.
+struct HostedZoneSummary {
+  std::string id;    // prefix stripped
+  std::string name;  // as Route 53 returns it
+  // Empty when an AWS service owns the zone (Owner/OwningService instead).
+  std::string owning_account;
+  bool operator==(const HostedZoneSummary&) const = default;
+};
+
 struct ZoneVpc {
   std::string region;
   std::string vpc_id;
@@ -86,6 +96,9 @@ class Route53Client {
   // name). Pages by NextDNSName / NextHostedZoneId and stops at the first
   // other name, since the listing is sorted by name.
   Result<std::vector<HostedZone>> list_hosted_zones_by_name(const std::string& dns_name) const;
+  // The private zones of every account associated with `vpc`, paged by
+  // NextToken. Only the VPC's owner may ask.
+  Result<std::vector<HostedZoneSummary>> list_hosted_zones_by_vpc(const ZoneVpc& vpc) const;
   Result<ChangeInfo> delete_hosted_zone(const std::string& zone_id) const;
 
   Result<ChangeInfo> change_resource_record_sets(const std::string& zone_id,
@@ -128,6 +141,7 @@ class Route53Client {
 
 // Parsers and builders, public for tests.
 HostedZone parse_hosted_zone(const pugi::xml_node& node);
+HostedZoneSummary parse_hosted_zone_summary(const pugi::xml_node& node);
 ChangeInfo parse_change_info(const pugi::xml_node& node);
 ResourceRecordSet parse_resource_record_set(const pugi::xml_node& node);
 std::string change_batch_xml(const std::vector<RecordChange>& changes, const std::string& comment);

@@ -153,6 +153,56 @@ TEST(Route53, ListHostedZonesByNameStopsAtAnotherName) {
             "dnsname=api.datadoghq.com.&hostedzoneid=Z2");
 }
 
+TEST(Route53, ListHostedZonesByVpcParsesOwnersAndFollowsNextToken) {
+  test::FakeAws aws;
+  // Shaped like the API reference example; NextToken is opaque (base64 in practice).
+  aws.transport.answer(200, R"(<?xml version="1.0" encoding="UTF-8"?>
+<ListHostedZonesByVPCResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+  <HostedZoneSummaries>
+    <HostedZoneSummary><HostedZoneId>Z1D633PJN98FT9</HostedZoneId><Name>api.datadoghq.com.</Name>
+      <Owner><OwningAccount>123456789012</OwningAccount></Owner></HostedZoneSummary>
+    <HostedZoneSummary><HostedZoneId>/hostedzone/Z2EFS</HostedZoneId><Name>efs.example.</Name>
+      <Owner><OwningService>efs.amazonaws.com</OwningService></Owner></HostedZoneSummary>
+  </HostedZoneSummaries>
+  <MaxItems>2</MaxItems>
+  <NextToken>a+b/c=</NextToken>
+</ListHostedZonesByVPCResponse>)");
+  aws.transport.answer(200, "<ListHostedZonesByVPCResponse><HostedZoneSummaries><HostedZoneSummary>"
+                            "<HostedZoneId>Z3</HostedZoneId><Name>other.example.</Name><Owner>"
+                            "<OwningAccount>222222222222</OwningAccount></Owner></HostedZoneSummary>"
+                            "</HostedZoneSummaries><MaxItems>2</MaxItems>"
+                            "</ListHostedZonesByVPCResponse>");
+  auto client = client_for(aws);
+  client.set_page_size(2);
+  auto zones = client.list_hosted_zones_by_vpc({"us-east-1", "vpc-1a2b3c4d"});
+  ASSERT_TRUE(zones) << zones.error().message;
+  EXPECT_THAT(*zones,
+              ElementsAre(HostedZoneSummary{"Z1D633PJN98FT9", "api.datadoghq.com.", "123456789012"},
+                          HostedZoneSummary{"Z2EFS", "efs.example.", ""},
+                          HostedZoneSummary{"Z3", "other.example.", "222222222222"}));
+  ASSERT_EQ(aws.transport.requests.size(), 2u);
+  EXPECT_EQ(aws.transport.requests[0].method, "GET");
+  EXPECT_EQ(aws.transport.requests[0].body, "");
+  EXPECT_EQ(aws.transport.requests[0].url,
+            "https://route53.amazonaws.com/2013-04-01/hostedzonesbyvpc?"
+            "maxitems=2&vpcid=vpc-1a2b3c4d&vpcregion=us-east-1");
+  EXPECT_EQ(aws.transport.requests[1].url,
+            "https://route53.amazonaws.com/2013-04-01/hostedzonesbyvpc?"
+            "maxitems=2&nexttoken=a%2Bb%2Fc%3D&vpcid=vpc-1a2b3c4d&vpcregion=us-east-1");
+}
+
+TEST(Route53, ListHostedZonesByVpcWithoutPageSize) {
+  test::FakeAws aws;
+  aws.transport.answer(200, "<ListHostedZonesByVPCResponse><HostedZoneSummaries/><MaxItems>100"
+                            "</MaxItems></ListHostedZonesByVPCResponse>");
+  auto zones = client_for(aws).list_hosted_zones_by_vpc({"eu-west-1", "vpc-9"});
+  ASSERT_TRUE(zones) << zones.error().message;
+  EXPECT_TRUE(zones->empty());
+  EXPECT_EQ(aws.transport.requests.at(0).url,
+            "https://route53.amazonaws.com/2013-04-01/hostedzonesbyvpc?"
+            "vpcid=vpc-9&vpcregion=eu-west-1");
+}
+
 TEST(Route53, ListResourceRecordSetsParsesAliasesAndPages) {
   test::FakeAws aws;
   aws.transport.answer(200, R"(<ListResourceRecordSetsResponse><ResourceRecordSets>
