@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "provision/state_reader.h"
@@ -28,30 +29,178 @@ std::string leave_reason(const ProvisionConfig& config, const std::vector<aws::T
   return fmt::format("created by provision for site {}, not {}", tag_value(tags, site_tag), config.site_domain);
 }
 
+std::string zone_name(const ObservedZone& zone) {
+  std::string name = zone.zone.name;
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  return name;
+}
+
+// ---------------------------------------------------------------- reading
+
+Expected<PlacementResources> read_placement(const Placement& placement, AwsClients& clients) {
+  auto ec2 = clients.ec2({placement.region, placement.profile});
+  if (!ec2) return ec2.error();
+  PlacementResources resources;
+  const std::vector<aws::Filter> in_vpc = {{"vpc-id", {placement.vpc_id}}};
+  auto endpoints = (*ec2)->describe_vpc_endpoints({}, in_vpc);
+  if (!endpoints) return endpoints.error().with_prefix("DescribeVpcEndpoints: ");
+  for (auto& endpoint : *endpoints) {
+    if (!is_dead_endpoint_state(endpoint.state)) resources.endpoints.push_back(std::move(endpoint));
+  }
+  auto groups = (*ec2)->describe_security_groups({}, in_vpc);
+  if (!groups) return groups.error().with_prefix("DescribeSecurityGroups: ");
+  resources.groups = std::move(*groups);
+  return resources;
+}
+
+Expected<void> read_peerings(const ProvisionConfig& config, AwsClients& clients, DestroyState& state) {
+  auto ec2 = clients.ec2({config.endpoint_vpc.region, std::nullopt});
+  if (!ec2) return ec2.error();
+  for (const char* side : {"requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"}) {
+    auto peerings = (*ec2)->describe_vpc_peering_connections({}, {{side, {config.endpoint_vpc.vpc_id}}});
+    if (!peerings) return peerings.error().with_prefix("DescribeVpcPeeringConnections: ");
+    for (auto& peering : *peerings) {
+      if (!is_dead_peering_state(peering.status_code)) state.peerings.push_back(std::move(peering));
+    }
+  }
+  auto tables = (*ec2)->describe_route_tables({}, {{"vpc-id", {config.endpoint_vpc.vpc_id}}});
+  if (!tables) return tables.error().with_prefix("DescribeRouteTables: ");
+  state.route_tables[config.endpoint_vpc.vpc_id] = std::move(*tables);
+  for (const auto& agent : config.agent_vpcs) {
+    if (!is_peered(config, agent)) continue;
+    auto agent_ec2 = clients.ec2(agent_target(agent));
+    if (!agent_ec2) return agent_ec2.error();
+    auto agent_tables = (*agent_ec2)->describe_route_tables({}, {{"vpc-id", {agent.vpc_id}}});
+    if (agent_tables.is_aws_error("InvalidVpcID.NotFound")) continue;
+    if (!agent_tables) return agent_tables.error().with_prefix("DescribeRouteTables: ");
+    state.route_tables[agent.vpc_id] = std::move(*agent_tables);
+  }
+  return {};
+}
+
+// Only zones with our tags get their records and VPCs read.
+Expected<void> read_zones(const ProvisionConfig& config, AwsClients& clients, DestroyState& state) {
+  auto route53 = clients.route53(std::nullopt);
+  if (!route53) return route53.error();
+  auto zones = (*route53)->list_hosted_zones();
+  if (!zones) return zones.error().with_prefix("ListHostedZones: ");
+  for (const auto& zone : *zones) {
+    if (!zone.private_zone) continue;
+    auto tags = (*route53)->list_tags_for_hosted_zone(zone.id);
+    if (!tags) return tags.error().with_prefix("ListTagsForResource: ");
+    if (!is_ours(config, *tags)) continue;
+    ObservedZone observed{zone, {}, std::move(*tags), std::nullopt, {}};
+    auto authorizations = (*route53)->list_vpc_association_authorizations(zone.id);
+    if (!authorizations) return authorizations.error().with_prefix("ListVPCAssociationAuthorizations: ");
+    observed.authorizations = std::move(*authorizations);
+    state.zones.push_back(std::move(observed));
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------- running
+
 class Destroyer {
  public:
-  Destroyer(const aws::Ec2Client& ec2, const DestroyOptions& options) : ec2_(ec2), options_(options) {}
+  Destroyer(const ProvisionConfig& config, AwsClients& clients, const DestroyOptions& options)
+      : config_(config), clients_(clients), options_(options), placements_(placements(config)) {}
 
-  Expected<DestroyReport> run(const ProvisionConfig& config, const DestroyPlan& plan) {
-    if (auto deleted = delete_endpoints(plan); !deleted) return deleted.error();
-    if (auto waited = wait_until_deleted(config, plan); !waited) return waited.error();
-    for (const auto& group : plan.groups) {
-      if (auto deleted = delete_group(group); !deleted) return deleted.error();
+  DestroyReport run(const DestroyPlan& plan) {
+    for (const auto& zone : plan.zones) {
+      if (!step(fmt::format("delete zone {}", zone_name(zone)), [&] { return delete_zone(zone); })) return report_;
+    }
+    for (const auto& route : plan.routes) {
+      if (!step(fmt::format("delete route {} in {}", route.destination_cidr, route.route_table_id),
+                [&] { return delete_route(route); })) {
+        return report_;
+      }
+    }
+    for (const auto& peering : plan.peerings) {
+      if (!step(fmt::format("delete peering {}", peering.id), [&] { return delete_peering(peering); })) return report_;
+    }
+    for (std::size_t index = 0; index < plan.placements.size(); ++index) {
+      if (!step("delete endpoints", [&] { return delete_endpoints(index, plan.placements[index]); })) return report_;
+    }
+    for (std::size_t index = 0; index < plan.placements.size(); ++index) {
+      if (!step("wait for the endpoints", [&] { return wait_until_deleted(index, plan.placements[index]); })) {
+        return report_;
+      }
+      for (const auto& group : plan.placements[index].groups) {
+        if (!step(fmt::format("delete security group {}", group.id), [&] { return delete_group(index, group); })) {
+          return report_;
+        }
+      }
     }
     return report_;
   }
 
  private:
+  bool step(const std::string& what, const std::function<Expected<void>()>& work) {
+    auto done = work();
+    if (done) return true;
+    report_.failure = done.error().with_prefix(what + ": ");
+    return false;
+  }
+
   void done(const std::string& line) {
     report_.done.push_back(line);
     options_.progress("done: " + line);
   }
 
-  Expected<void> delete_endpoints(const DestroyPlan& plan) {
-    if (plan.endpoints.empty()) return {};
+  CallTarget target(std::size_t index) const { return {placements_[index].region, placements_[index].profile}; }
+
+  // Route 53 refuses to delete a zone that still has records of its own:
+  // every record but the apex SOA and NS goes first, with its exact values.
+  Expected<void> delete_zone(const ObservedZone& zone) {
+    auto route53 = clients_.route53(std::nullopt);
+    if (!route53) return route53.error();
+    for (const auto& vpc : zone.authorizations) {
+      auto deleted = (*route53)->delete_vpc_association_authorization(zone.zone.id, vpc);
+      if (!deleted && !deleted.is_aws_error("VPCAssociationAuthorizationNotFound")) return deleted.error();
+    }
+    auto records = (*route53)->list_resource_record_sets(zone.zone.id);
+    if (records.is_aws_error("NoSuchHostedZone")) return {};
+    if (!records) return records.error();
+    std::vector<aws::RecordChange> removals;
+    for (const auto& record : *records) {
+      const bool apex_default = same_dns_name(record.name, zone.zone.name) && (record.type == "SOA" || record.type == "NS");
+      if (!apex_default) removals.push_back({aws::ChangeAction::remove, record});
+    }
+    if (!removals.empty()) {
+      auto changed = (*route53)->change_resource_record_sets(zone.zone.id, removals, "privatelink-sidecar destroy");
+      if (!changed) return changed.error();
+    }
+    auto deleted = (*route53)->delete_hosted_zone(zone.zone.id);
+    if (!deleted && !deleted.is_aws_error("NoSuchHostedZone")) return deleted.error();
+    done(fmt::format("delete private zone {} ({})", zone_name(zone), zone.zone.id));
+    return {};
+  }
+
+  Expected<void> delete_route(const RouteRemoval& route) {
+    auto ec2 = clients_.ec2(route.target);
+    if (!ec2) return ec2.error();
+    auto deleted = (*ec2)->delete_route(route.route_table_id, route.destination_cidr);
+    if (!deleted && !deleted.is_aws_error("InvalidRoute.NotFound")) return deleted.error();
+    done(fmt::format("delete route {} -> {} in {}", route.destination_cidr, route.peering_id, route.route_table_id));
+    return {};
+  }
+
+  Expected<void> delete_peering(const aws::VpcPeeringConnection& peering) {
+    auto ec2 = clients_.ec2({config_.endpoint_vpc.region, std::nullopt});
+    if (!ec2) return ec2.error();
+    auto deleted = (*ec2)->delete_vpc_peering_connection(peering.id);
+    if (!deleted && !deleted.is_aws_error("InvalidVpcPeeringConnectionID.NotFound")) return deleted.error();
+    done(fmt::format("delete peering {} ({} <-> {})", peering.id, peering.requester.vpc_id, peering.accepter.vpc_id));
+    return {};
+  }
+
+  Expected<void> delete_endpoints(std::size_t index, const PlacementResources& ours) {
+    if (ours.endpoints.empty()) return {};
+    auto ec2 = clients_.ec2(target(index));
+    if (!ec2) return ec2.error();
     std::vector<std::string> ids;
-    for (const auto& endpoint : plan.endpoints) ids.push_back(endpoint.id);
-    auto failures = ec2_.delete_vpc_endpoints(ids);
+    for (const auto& endpoint : ours.endpoints) ids.push_back(endpoint.id);
+    auto failures = (*ec2)->delete_vpc_endpoints(ids);
     if (!failures) return failures.error().with_prefix("DeleteVpcEndpoints: ");
     std::vector<std::string> failed;
     for (const auto& failure : *failures) {
@@ -62,99 +211,91 @@ class Destroyer {
     if (!failed.empty()) {
       return Error{checks::ErrorCode::io, fmt::format("DeleteVpcEndpoints refused: {}", fmt::join(failed, "; "))};
     }
-    for (const auto& endpoint : plan.endpoints) {
-      done(fmt::format("delete endpoint {} ({})", endpoint.id, tag_value(endpoint.tags, service_tag)));
+    for (const auto& endpoint : ours.endpoints) {
+      done(fmt::format("delete endpoint {} ({}) in {}", endpoint.id, tag_value(endpoint.tags, service_tag),
+                       endpoint.vpc_id));
     }
     return {};
   }
 
-  // Gone = not listed any more, or listed as deleted (a `deleting` endpoint
-  // still holds its network interfaces, and so the group).
-  Expected<void> wait_until_deleted(const ProvisionConfig& config, const DestroyPlan& plan) {
-    if (plan.endpoints.empty()) return {};
-    std::set<std::string> ours;
-    for (const auto& endpoint : plan.endpoints) ours.insert(endpoint.id);
+  template <typename Check>
+  Expected<void> poll(const std::string& what, Check check) {
     std::chrono::milliseconds waited{0};
     while (true) {
-      auto listed = ec2_.describe_vpc_endpoints({}, {{"vpc-id", {config.endpoint_vpc.vpc_id}}});
-      if (!listed) return listed.error().with_prefix("waiting for the endpoints to be deleted: ");
-      std::vector<std::string> pending;
-      for (const auto& endpoint : *listed) {
-        if (ours.contains(endpoint.id) && strcasecmp(endpoint.state.c_str(), "deleted") != 0) {
-          pending.push_back(fmt::format("{} ({})", endpoint.id, endpoint.state));
-        }
-      }
-      if (pending.empty()) return {};
+      auto pending = check();
+      if (!pending) return pending.error();
+      if (pending->empty()) return {};
       if (waited >= options_.wait_limit) {
-        return Error{checks::ErrorCode::io,
-                     fmt::format("endpoints still not deleted after {} s: {}; run destroy again to keep waiting",
-                                 waited.count() / 1000, fmt::join(pending, ", "))};
+        return Error{checks::ErrorCode::io, fmt::format("{} still not done after {} s: {}; run destroy again to keep "
+                                                        "waiting",
+                                                        what, waited.count() / 1000, *pending)};
       }
-      options_.progress(fmt::format("waiting for {} endpoint(s) to be deleted ({} s): {}", pending.size(),
-                                    waited.count() / 1000, fmt::join(pending, ", ")));
+      options_.progress(fmt::format("waiting for {} ({} s elapsed): {}", what, waited.count() / 1000, *pending));
       options_.sleep(options_.poll_interval);
       waited += options_.poll_interval;
     }
+  }
+
+  // Gone = not listed any more, or listed as deleted (a `deleting` endpoint
+  // still holds its network interfaces, and so the group).
+  Expected<void> wait_until_deleted(std::size_t index, const PlacementResources& ours) {
+    if (ours.endpoints.empty()) return {};
+    auto ec2 = clients_.ec2(target(index));
+    if (!ec2) return ec2.error();
+    std::set<std::string> ids;
+    for (const auto& endpoint : ours.endpoints) ids.insert(endpoint.id);
+    return poll("the endpoints to be deleted", [&]() -> Expected<std::string> {
+      auto listed = (*ec2)->describe_vpc_endpoints({}, {{"vpc-id", {placements_[index].vpc_id}}});
+      if (!listed) return listed.error();
+      std::vector<std::string> pending;
+      for (const auto& endpoint : *listed) {
+        if (ids.contains(endpoint.id) && strcasecmp(endpoint.state.c_str(), "deleted") != 0) {
+          pending.push_back(fmt::format("{} ({})", endpoint.id, endpoint.state));
+        }
+      }
+      return fmt::format("{}", fmt::join(pending, ", "));
+    });
   }
 
   // DependencyViolation right after the endpoints go is usually eventual
   // consistency (their network interfaces): retry until the wait limit.
-  Expected<void> delete_group(const aws::SecurityGroup& group) {
-    std::chrono::milliseconds waited{0};
-    while (true) {
-      auto deleted = ec2_.delete_security_group(group.id);
+  Expected<void> delete_group(std::size_t index, const aws::SecurityGroup& group) {
+    auto ec2 = clients_.ec2(target(index));
+    if (!ec2) return ec2.error();
+    return poll(fmt::format("security group {} to be free", group.id), [&]() -> Expected<std::string> {
+      auto deleted = (*ec2)->delete_security_group(group.id);
       if (deleted || deleted.is_aws_error("InvalidGroup.NotFound")) {
-        done(fmt::format("delete security group {} ({})", group.name, group.id));
-        return {};
+        done(fmt::format("delete security group {} ({}) in {}", group.name, group.id, group.vpc_id));
+        return std::string();
       }
-      if (!deleted.is_aws_error("DependencyViolation") || waited >= options_.wait_limit) {
-        return deleted.error().with_prefix(fmt::format("delete security group {}: ", group.id));
-      }
-      options_.progress(fmt::format("security group {} still in use ({} s); retrying", group.id, waited.count() / 1000));
-      options_.sleep(options_.poll_interval);
-      waited += options_.poll_interval;
-    }
+      if (!deleted.is_aws_error("DependencyViolation")) return deleted.error();
+      return std::string("still in use");
+    });
   }
 
-  const aws::Ec2Client& ec2_;
+  const ProvisionConfig& config_;
+  AwsClients& clients_;
   const DestroyOptions& options_;
+  const std::vector<Placement> placements_;
   DestroyReport report_;
 };
 
-}  // namespace
+// ---------------------------------------------------------------- planning
 
-bool is_ours(const ProvisionConfig& config, const std::vector<aws::Tag>& tags) {
-  return is_managed(tags) && tag_value(tags, site_tag) == config.site_domain;
-}
-
-Expected<DestroyState> read_destroy_state(const ProvisionConfig& config, const aws::Ec2Client& ec2) {
-  DestroyState state;
-  const std::vector<aws::Filter> in_vpc = {{"vpc-id", {config.endpoint_vpc.vpc_id}}};
-  auto endpoints = ec2.describe_vpc_endpoints({}, in_vpc);
-  if (!endpoints) return endpoints.error().with_prefix("DescribeVpcEndpoints: ");
-  for (auto& endpoint : *endpoints) {
-    if (!is_dead_endpoint_state(endpoint.state)) state.endpoints.push_back(std::move(endpoint));
-  }
-  auto groups = ec2.describe_security_groups({}, in_vpc);
-  if (!groups) return groups.error().with_prefix("DescribeSecurityGroups: ");
-  state.groups = std::move(*groups);
-  return state;
-}
-
-DestroyPlan make_destroy_plan(const ProvisionConfig& config, const DestroyState& state) {
-  DestroyPlan plan;
+void plan_placement(const ProvisionConfig& config, const PlacementResources& found, DestroyPlan& plan) {
+  PlacementResources& ours = plan.placements.emplace_back();
   std::vector<const aws::VpcEndpoint*> staying;
-  for (const auto& endpoint : state.endpoints) {
+  for (const auto& endpoint : found.endpoints) {
     if (is_ours(config, endpoint.tags)) {
-      plan.endpoints.push_back(endpoint);
+      ours.endpoints.push_back(endpoint);
       continue;
     }
     staying.push_back(&endpoint);
-    plan.untouched.push_back({fmt::format("endpoint for {}: {}", endpoint.service_name,
-                                          leave_reason(config, endpoint.tags)),
-                              endpoint.id, is_managed(endpoint.tags)});
+    plan.untouched.push_back(
+        {fmt::format("endpoint for {}: {}", endpoint.service_name, leave_reason(config, endpoint.tags)), endpoint.id,
+         is_managed(endpoint.tags)});
   }
-  for (const auto& group : state.groups) {
+  for (const auto& group : found.groups) {
     if (!is_ours(config, group.tags)) {
       // The VPC's default group and the user's own ones are not worth listing.
       if (is_managed(group.tags) || group.name == config.security_group_name) {
@@ -171,28 +312,126 @@ DestroyPlan make_destroy_plan(const ProvisionConfig& config, const DestroyState&
                                                      group.name, (*user)->id)});
       continue;
     }
-    plan.groups.push_back(group);
+    ours.groups.push_back(group);
   }
+}
+
+CallTarget route_target(const ProvisionConfig& config, const std::string& vpc_id) {
+  for (const auto& agent : config.agent_vpcs) {
+    if (agent.vpc_id == vpc_id && vpc_id != config.endpoint_vpc.vpc_id) return agent_target(agent);
+  }
+  return {config.endpoint_vpc.region, std::nullopt};
+}
+
+void plan_peerings(const ProvisionConfig& config, const DestroyState& state, DestroyPlan& plan) {
+  std::set<std::string> ours;
+  for (const auto& peering : state.peerings) {
+    if (!is_ours(config, peering.tags)) {
+      plan.untouched.push_back({fmt::format("peering {} <-> {}: {}", peering.requester.vpc_id, peering.accepter.vpc_id,
+                                            leave_reason(config, peering.tags)),
+                                peering.id, is_managed(peering.tags)});
+      continue;
+    }
+    if (ours.insert(peering.id).second) plan.peerings.push_back(peering);
+  }
+  for (const auto& [vpc_id, tables] : state.route_tables) {
+    for (const auto& table : tables) {
+      for (const auto& route : table.routes) {
+        if (!ours.contains(route.vpc_peering_connection_id)) continue;
+        plan.routes.push_back({route_target(config, vpc_id), table.id, route.destination_cidr_block,
+                               route.vpc_peering_connection_id});
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::size_t DestroyPlan::size() const {
+  std::size_t count = zones.size() + routes.size() + peerings.size();
+  for (const auto& placement : placements) count += placement.endpoints.size() + placement.groups.size();
+  return count;
+}
+
+Expected<DestroyState> read_destroy_state(const ProvisionConfig& config, AwsClients& clients) {
+  DestroyState state;
+  for (const Placement& placement : placements(config)) {
+    auto resources = read_placement(placement, clients);
+    if (!resources) return resources.error().with_prefix(fmt::format("{} ({}): ", placement.vpc_id, placement.region));
+    state.placements.push_back(std::move(*resources));
+  }
+  if (config.mode != Mode::peering) return state;
+  SIDECAR_TRY(read_peerings(config, clients, state));
+  SIDECAR_TRY(read_zones(config, clients, state));
+  return state;
+}
+
+DestroyPlan make_destroy_plan(const ProvisionConfig& config, const DestroyState& state) {
+  DestroyPlan plan;
+  for (const auto& placement : state.placements) plan_placement(config, placement, plan);
+  plan_peerings(config, state, plan);
+  plan.zones = state.zones;  // read_destroy_state kept only ours
+  std::erase_if(plan.zones, [&](const ObservedZone& zone) { return !is_ours(config, zone.tags); });
   return plan;
 }
 
 std::string format_destroy_plan_text(const DestroyPlan& plan) {
   std::string text;
-  for (const auto& endpoint : plan.endpoints) {
-    text += fmt::format("delete  endpoint {} for {} ({})\n", endpoint.id, tag_value(endpoint.tags, service_tag),
-                        endpoint.service_name);
+  for (const auto& zone : plan.zones) text += fmt::format("delete  private zone {} ({})\n", zone_name(zone), zone.zone.id);
+  for (const auto& route : plan.routes) {
+    text += fmt::format("delete  route {} -> {} in {}\n", route.destination_cidr, route.peering_id, route.route_table_id);
   }
-  for (const auto& group : plan.groups) text += fmt::format("delete  security group {} ({})\n", group.name, group.id);
+  for (const auto& peering : plan.peerings) {
+    text += fmt::format("delete  peering {} ({} <-> {})\n", peering.id, peering.requester.vpc_id,
+                        peering.accepter.vpc_id);
+  }
+  for (const auto& placement : plan.placements) {
+    for (const auto& endpoint : placement.endpoints) {
+      text += fmt::format("delete  endpoint {} for {} ({}) in {}\n", endpoint.id, tag_value(endpoint.tags, service_tag),
+                          endpoint.service_name, endpoint.vpc_id);
+    }
+    for (const auto& group : placement.groups) {
+      text += fmt::format("delete  security group {} ({}) in {}\n", group.name, group.id, group.vpc_id);
+    }
+  }
   for (const auto& keep : plan.untouched) text += fmt::format("leave   {} ({})\n", keep.description, keep.resource_id);
   for (const auto& problem : plan.problems) text += fmt::format("problem {}: {}\n", problem.subject, problem.message);
-  text += fmt::format("{} to delete, {} left untouched, {} problem(s)\n", plan.endpoints.size() + plan.groups.size(),
-                      plan.untouched.size(), plan.problems.size());
+  text += fmt::format("{} to delete, {} left untouched, {} problem(s)\n", plan.size(), plan.untouched.size(),
+                      plan.problems.size());
   return text;
 }
 
-Expected<DestroyReport> run_destroy(const ProvisionConfig& config, const DestroyPlan& plan, const aws::Ec2Client& ec2,
-                                    const DestroyOptions& options) {
-  return Destroyer(ec2, options).run(config, plan);
+std::string format_destroy_plan_json(const DestroyPlan& plan) {
+  using Json = nlohmann::json;
+  Json deletes = Json::array();
+  auto add = [&](const char* kind, const std::string& id, const std::string& description) {
+    deletes.push_back({{"kind", kind}, {"id", id}, {"description", description}});
+  };
+  for (const auto& zone : plan.zones) add("private-zone", zone.zone.id, zone_name(zone));
+  for (const auto& route : plan.routes) {
+    add("route", route.route_table_id, fmt::format("{} -> {}", route.destination_cidr, route.peering_id));
+  }
+  for (const auto& peering : plan.peerings) {
+    add("peering", peering.id, fmt::format("{} <-> {}", peering.requester.vpc_id, peering.accepter.vpc_id));
+  }
+  for (const auto& placement : plan.placements) {
+    for (const auto& endpoint : placement.endpoints) add("endpoint", endpoint.id, endpoint.service_name);
+    for (const auto& group : placement.groups) add("security-group", group.id, group.name);
+  }
+  Json out = {{"ok", plan.problems.empty()}, {"delete", std::move(deletes)}, {"leave", Json::array()},
+              {"problems", Json::array()}};
+  for (const auto& keep : plan.untouched) {
+    out["leave"].push_back({{"description", keep.description}, {"id", keep.resource_id}, {"managed", keep.managed}});
+  }
+  for (const auto& problem : plan.problems) {
+    out["problems"].push_back({{"subject", problem.subject}, {"message", problem.message}});
+  }
+  return out.dump(2) + "\n";
+}
+
+DestroyReport run_destroy(const ProvisionConfig& config, const DestroyPlan& plan, AwsClients& clients,
+                          const DestroyOptions& options) {
+  return Destroyer(config, clients, options).run(plan);
 }
 
 }  // namespace provision

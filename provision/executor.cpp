@@ -4,6 +4,8 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <map>
+#include <random>
 #include <set>
 
 #include "provision/service_catalog.h"
@@ -14,88 +16,111 @@ namespace {
 
 bool is_available(const std::string& state) { return strcasecmp(state.c_str(), "available") == 0; }
 
-Error apply_error(const std::string& what, const Error& cause) {
-  return cause.with_prefix(what + ": ");
+Expected<void> to_expected(const aws::Result<void>& result) {
+  if (result) return {};
+  return result.error();
 }
+
+// Nothing left to wait for (nullopt), or what is still pending, for the
+// progress line.
+using PendingCheck = std::function<Expected<std::optional<std::string>>()>;
 
 class Executor {
  public:
-  Executor(const ProvisionConfig& config, const aws::Ec2Client& ec2, const ApplyOptions& options)
-      : config_(config), ec2_(ec2), options_(options) {}
+  Executor(const ProvisionConfig& config, AwsClients& clients, const ApplyOptions& options)
+      : config_(config), clients_(clients), options_(options), placements_(placements(config)) {}
 
-  Expected<ApplyReport> run(const Plan& plan) {
+  ApplyReport run(const Plan& plan) {
     for (const Action& action : plan.actions) {
-      auto done = run_action(action);
-      if (!done) return apply_error(action.description, done.error());
+      if (is_dns_action(action.kind) && !endpoints_ready_) {
+        if (!step("waiting for the endpoints", [&] { return wait_for_endpoints(); })) return std::move(report_);
+      }
+      if (!step(action.description, [&] { return run_action(action); })) return std::move(report_);
       report_.done.push_back(action.description);
       options_.progress("done: " + action.description);
     }
-    if (auto waited = wait_until_available(); !waited) return waited.error();
-    return report_;
+    if (!endpoints_ready_ && !step("waiting for the endpoints", [&] { return wait_for_endpoints(); })) {
+      return std::move(report_);
+    }
+    step("waiting for Route 53 changes", [&] { return wait_for_changes(); });
+    return std::move(report_);
   }
 
  private:
+  // Runs one step; a failure is recorded with the step named.
+  bool step(const std::string& what, const std::function<Expected<void>()>& work) {
+    auto done = work();
+    if (done) return true;
+    report_.failure = done.error().with_prefix(what + ": ");
+    return false;
+  }
+
   Expected<void> run_action(const Action& action) {
     switch (action.kind) {
+      case ActionKind::turn_on_vpc_dns: return turn_on_vpc_dns(action);
       case ActionKind::create_security_group: return create_security_group(action);
       case ActionKind::authorize_ingress: return authorize_ingress(action);
       case ActionKind::create_endpoint: return create_endpoint(action);
+      case ActionKind::modify_endpoint: return modify_endpoint(action);
+      case ActionKind::create_peering: return create_peering(action);
+      case ActionKind::accept_peering: return accept_peering(action);
+      case ActionKind::create_route: return create_route(action);
+      case ActionKind::create_zone: return create_zone(action);
+      case ActionKind::upsert_alias: return upsert_alias(action);
+      case ActionKind::authorize_association: return authorize_association(action);
+      case ActionKind::associate_zone: return associate_zone(action);
+      case ActionKind::delete_authorization: return delete_authorization(action);
     }
     return Error{checks::ErrorCode::internal, "unknown action"};
   }
 
-  std::string group_id(const Action& action) const {
-    return action.security_group_id.empty() ? report_.security_group_id : action.security_group_id;
-  }
+  Expected<const aws::Ec2Client*> ec2(const CallTarget& target) { return clients_.ec2(target); }
 
-  Expected<void> create_security_group(const Action& action) {
-    auto created = ec2_.create_security_group(
-        config_.security_group_name, "Datadog PrivateLink endpoints (privatelink-sidecar)",
-        config_.endpoint_vpc.vpc_id, action.tags);
-    if (created) {
-      report_.security_group_id = *created;
-      return {};
+  // ------------------------------------------------------------ waiting
+
+  Expected<void> poll(const std::string& what, const PendingCheck& check) {
+    std::chrono::milliseconds waited{0};
+    while (true) {
+      auto pending = check();
+      if (!pending) return pending.error();
+      if (!*pending) return {};
+      if (waited >= options_.wait_limit) {
+        return Error{checks::ErrorCode::io, fmt::format("{} still not done after {} s: {}; run apply again to keep "
+                                                        "waiting",
+                                                        what, waited.count() / 1000, **pending)};
+      }
+      options_.progress(fmt::format("waiting for {} ({} s elapsed): {}", what, waited.count() / 1000, **pending));
+      options_.sleep(options_.poll_interval);
+      waited += options_.poll_interval;
     }
-    // Made by an earlier apply whose answer was lost: adopt it.
-    if (!created.is_aws_error("InvalidGroup.Duplicate")) return created.error();
-    return adopt_security_group();
   }
 
-  Expected<void> adopt_security_group() {
-    auto groups = ec2_.describe_security_groups(
-        {}, {{"vpc-id", {config_.endpoint_vpc.vpc_id}}, {"group-name", {config_.security_group_name}}});
-    if (!groups) return groups.error();
-    if (groups->empty()) {
-      return Error{checks::ErrorCode::internal, "EC2 says the group exists but does not list it"};
-    }
-    report_.security_group_id = groups->front().id;
-    return {};
+  // Every configured service's live endpoint in every placement.
+  Expected<void> wait_for_endpoints() {
+    auto waited = poll("the endpoints to become available", [&]() -> Expected<std::optional<std::string>> {
+      std::vector<std::string> pending;
+      report_.endpoint_ids.clear();
+      for (std::size_t index = 0; index < placements_.size(); ++index) {
+        auto endpoints = configured_endpoints(index);
+        if (!endpoints) return endpoints.error();
+        for (const auto& endpoint : *endpoints) {
+          report_.endpoint_ids.push_back(endpoint.id);
+          if (!is_available(endpoint.state)) pending.push_back(fmt::format("{} ({})", endpoint.id, endpoint.state));
+          if (index == 0) endpoint_by_service_[endpoint.service_name] = endpoint;
+        }
+      }
+      if (pending.empty()) return std::optional<std::string>{};
+      return std::optional<std::string>{fmt::format("{} pending: {}", pending.size(), fmt::join(pending, ", "))};
+    });
+    if (waited) endpoints_ready_ = true;
+    return waited;
   }
 
-  Expected<void> authorize_ingress(const Action& action) {
-    auto outcome = ec2_.authorize_tcp_ingress(group_id(action), https_port, action.cidrs);
-    if (!outcome) return outcome.error();
-    return {};
-  }
-
-  Expected<void> create_endpoint(const Action& action) {
-    aws::CreateVpcEndpointRequest request;
-    request.vpc_id = config_.endpoint_vpc.vpc_id;
-    request.service_name = action.service.service_name;
-    request.subnet_ids = action.subnet_ids;
-    request.security_group_ids = {group_id(action)};
-    request.private_dns_enabled = true;
-    request.tags = action.tags;
-    request.client_token = endpoint_client_token(group_id(action), action.service.service_name);
-    auto created = ec2_.create_vpc_endpoint(request);
-    if (!created) return created.error();
-    options_.progress(fmt::format("{} for {}: {}", created->id, action.service.short_name, created->state));
-    return {};
-  }
-
-  // Every configured service's live endpoint, by service name.
-  Expected<std::vector<aws::VpcEndpoint>> configured_endpoints() const {
-    auto endpoints = ec2_.describe_vpc_endpoints({}, {{"vpc-id", {config_.endpoint_vpc.vpc_id}}});
+  Expected<std::vector<aws::VpcEndpoint>> configured_endpoints(std::size_t index) {
+    const Placement& placement = placements_[index];
+    auto client = ec2({placement.region, placement.profile});
+    if (!client) return client.error();
+    auto endpoints = (*client)->describe_vpc_endpoints({}, {{"vpc-id", {placement.vpc_id}}});
     if (!endpoints) return endpoints.error();
     std::vector<aws::VpcEndpoint> wanted;
     for (auto& endpoint : *endpoints) {
@@ -107,137 +132,303 @@ class Executor {
     return wanted;
   }
 
-  Expected<void> wait_until_available() {
-    std::chrono::milliseconds waited{0};
-    while (true) {
-      auto endpoints = configured_endpoints();
-      if (!endpoints) return apply_error("waiting for the endpoints", endpoints.error());
+  Expected<void> wait_for_changes() {
+    auto route53 = clients_.route53(std::nullopt);
+    if (!route53) return route53.error();
+    return poll("Route 53 changes to be in sync", [&]() -> Expected<std::optional<std::string>> {
       std::vector<std::string> pending;
-      report_.endpoint_ids.clear();
-      for (const auto& endpoint : *endpoints) {
-        report_.endpoint_ids.push_back(endpoint.id);
-        if (!is_available(endpoint.state)) pending.push_back(fmt::format("{} ({})", endpoint.id, endpoint.state));
+      for (const auto& [id, client] : pending_changes_) {
+        auto change = client->get_change(id);
+        if (!change) return change.error();
+        if (change->status != "INSYNC") pending.push_back(id);
       }
-      if (pending.empty()) return {};
-      if (waited >= options_.wait_limit) {
-        return Error{checks::ErrorCode::io,
-                     fmt::format("endpoints still not available after {} s: {}; run apply again to keep waiting",
-                                 waited.count() / 1000, fmt::join(pending, ", "))};
-      }
-      options_.progress(fmt::format("waiting for {} endpoint(s) to become available ({} s): {}", pending.size(),
-                                    waited.count() / 1000, fmt::join(pending, ", ")));
-      options_.sleep(options_.poll_interval);
-      waited += options_.poll_interval;
+      std::erase_if(pending_changes_, [&](const auto& entry) {
+        return std::find(pending.begin(), pending.end(), entry.first) == pending.end();
+      });
+      if (pending.empty()) return std::optional<std::string>{};
+      return std::optional<std::string>{fmt::format("{} change(s) PENDING", pending.size())};
+    });
+  }
+
+  void track_change(const aws::Route53Client* client, const aws::ChangeInfo& change) {
+    if (change.status != "INSYNC" && !change.id.empty()) pending_changes_.emplace(change.id, client);
+  }
+
+  // ------------------------------------------------------------ VPC, group, endpoints
+
+  Expected<void> turn_on_vpc_dns(const Action& action) {
+    auto client = ec2(action.target);
+    if (!client) return client.error();
+    return to_expected((*client)->modify_vpc_attribute(action.vpc_id, action.attribute, true));
+  }
+
+  std::string group_id(const Action& action) const {
+    if (!action.security_group_id.empty()) return action.security_group_id;
+    const auto found = created_groups_.find(action.placement);
+    return found == created_groups_.end() ? std::string() : found->second;
+  }
+
+  Expected<void> create_security_group(const Action& action) {
+    auto client = ec2(action.target);
+    if (!client) return client.error();
+    auto created = (*client)->create_security_group(
+        config_.security_group_name, "Datadog PrivateLink endpoints (privatelink-sidecar)", action.vpc_id,
+        action.tags);
+    if (created) {
+      created_groups_[action.placement] = *created;
+      return {};
     }
-  }
-
-  const ProvisionConfig& config_;
-  const aws::Ec2Client& ec2_;
-  const ApplyOptions& options_;
-  ApplyReport report_;
-};
-
-// ---------------------------------------------------------------- verify
-
-class Verifier {
- public:
-  Verifier(const ProvisionConfig& config, const ObservedState& state) : config_(config), state_(state) {}
-
-  Checklist run() {
-    check_vpc();
-    for (const auto& service : config_.services) check_service(service);
-    check_ingress();
-    return std::move(list_);
-  }
-
- private:
-  void item(std::string name, bool ok, std::string detail = {}) {
-    list_.items.push_back({std::move(name), ok, std::move(detail)});
-  }
-
-  void check_vpc() {
-    const auto& vpc = state_.endpoint_vpc;
-    const std::string& id = config_.endpoint_vpc.vpc_id;
-    item(fmt::format("VPC {} exists", id), vpc.has_value());
-    if (!vpc) return;
-    item(fmt::format("VPC {} has enableDnsSupport on", id), vpc->dns_support);
-    item(fmt::format("VPC {} has enableDnsHostnames on", id), vpc->dns_hostnames);
-  }
-
-  std::string zone_of(const std::string& subnet_id) const {
-    for (const auto& subnet : state_.subnets) {
-      if (subnet.id == subnet_id) return subnet.availability_zone;
-    }
+    // Made by an earlier apply whose answer was lost: adopt it.
+    if (!created.is_aws_error("InvalidGroup.Duplicate")) return created.error();
+    auto groups = (*client)->describe_security_groups(
+        {}, {{"vpc-id", {action.vpc_id}}, {"group-name", {config_.security_group_name}}});
+    if (!groups) return groups.error();
+    if (groups->empty()) return Error{checks::ErrorCode::internal, "EC2 says the group exists but does not list it"};
+    created_groups_[action.placement] = groups->front().id;
     return {};
   }
 
-  void check_service(const ServiceChoice& service) {
-    const auto found = std::find_if(state_.endpoints.begin(), state_.endpoints.end(),
-                                    [&](const auto& endpoint) { return endpoint.service_name == service.service_name; });
-    const std::string label = fmt::format("endpoint for {}", service.short_name);
-    if (found == state_.endpoints.end()) {
-      item(label + " exists", false, service.service_name);
-      return;
-    }
-    item(label + " is available", is_available(found->state), fmt::format("{} is {}", found->id, found->state));
-    item(label + " has private DNS on", found->private_dns_enabled, found->id);
-    check_zones(label, *found);
-    check_group(label, *found);
+  Expected<void> authorize_ingress(const Action& action) {
+    auto client = ec2(action.target);
+    if (!client) return client.error();
+    auto outcome = (*client)->authorize_tcp_ingress(group_id(action), https_port, action.cidrs);
+    if (!outcome) return outcome.error();
+    return {};
   }
 
-  void check_zones(const std::string& label, const aws::VpcEndpoint& endpoint) {
-    std::set<std::string> covered;
-    for (const auto& id : endpoint.subnet_ids) covered.insert(zone_of(id));
-    for (const auto& id : config_.endpoint_vpc.subnet_ids) {
-      const std::string zone = zone_of(id);
-      item(fmt::format("{} has a subnet in {}", label, zone.empty() ? id : zone), !zone.empty() && covered.contains(zone),
-           endpoint.id);
-    }
+  Expected<void> create_endpoint(const Action& action) {
+    auto client = ec2(action.target);
+    if (!client) return client.error();
+    aws::CreateVpcEndpointRequest request;
+    request.vpc_id = action.vpc_id;
+    request.service_name = action.service.service_name;
+    request.subnet_ids = action.subnet_ids;
+    request.security_group_ids = {group_id(action)};
+    request.private_dns_enabled = action.private_dns;
+    request.service_region = placements_[action.placement].service_region;
+    request.tags = action.tags;
+    request.client_token = endpoint_client_token(group_id(action), action.service.service_name);
+    auto created = (*client)->create_vpc_endpoint(request);
+    if (!created) return created.error();
+    options_.progress(fmt::format("{} for {}: {}", created->id, action.service.short_name, created->state));
+    return {};
   }
 
-  void check_group(const std::string& label, const aws::VpcEndpoint& endpoint) {
-    const auto& group = state_.security_group;
-    const bool attached = group && std::any_of(endpoint.groups.begin(), endpoint.groups.end(),
-                                               [&](const auto& ref) { return ref.group_id == group->id; });
-    item(fmt::format("{} uses security group {}", label, config_.security_group_name), attached, endpoint.id);
+  Expected<void> modify_endpoint(const Action& action) {
+    auto client = ec2(action.target);
+    if (!client) return client.error();
+    aws::ModifyVpcEndpointRequest request;
+    request.endpoint_id = action.endpoint_id;
+    request.add_subnet_ids = action.subnet_ids;
+    if (action.attach_group) request.add_security_group_ids = {group_id(action)};
+    request.private_dns_enabled = action.private_dns;
+    return to_expected((*client)->modify_vpc_endpoint(request));
   }
 
-  void check_ingress() {
-    const auto& group = state_.security_group;
-    const auto cidrs = agent_cidrs(config_, state_);
-    if (!group) {
-      item(fmt::format("security group {} exists", config_.security_group_name), false);
-      return;
+  // ------------------------------------------------------------ peering
+
+  std::string peering_id(const Action& action) const {
+    if (!action.peering_id.empty()) return action.peering_id;
+    const auto found = created_peerings_.find(action.peer_vpc_id);
+    return found == created_peerings_.end() ? std::string() : found->second;
+  }
+
+  // EC2 has no ClientToken for peerings: the planner looked first, so a
+  // create here is new (or a lost answer, found again by the next plan).
+  Expected<void> create_peering(const Action& action) {
+    auto client = ec2(action.target);
+    if (!client) return client.error();
+    aws::CreateVpcPeeringRequest request;
+    request.vpc_id = action.vpc_id;
+    request.peer_vpc_id = action.peer_vpc_id;
+    if (action.peer_region != action.target.region) request.peer_region = action.peer_region;
+    if (!action.peer_owner_id.empty()) request.peer_owner_id = action.peer_owner_id;
+    request.tags = action.tags;
+    auto created = (*client)->create_vpc_peering_connection(request);
+    if (!created) return created.error();
+    created_peerings_[action.peer_vpc_id] = created->id;
+    options_.progress(fmt::format("{}: {}", created->id, created->status_code));
+    return {};
+  }
+
+  // Polls the peering (in the region and account of `target`) until its
+  // status is one of `wanted`; a failed peering stops with its message.
+  Expected<std::string> wait_for_peering(const CallTarget& target, const std::string& id,
+                                         std::initializer_list<const char*> wanted) {
+    auto client = ec2(target);
+    if (!client) return client.error();
+    std::string status;
+    auto waited = poll(fmt::format("peering {}", id), [&]() -> Expected<std::optional<std::string>> {
+      auto peerings = (*client)->describe_vpc_peering_connections({id});
+      if (!peerings) return peerings.error();
+      if (peerings->empty()) return std::optional<std::string>{"not visible yet"};
+      const auto& peering = peerings->front();
+      status = peering.status_code;
+      for (const char* state : wanted) {
+        if (status == state) return std::optional<std::string>{};
+      }
+      if (is_dead_peering_state(status)) {
+        return Error{checks::ErrorCode::io, fmt::format("peering {} is {}: {}", id, status, peering.status_message)};
+      }
+      return std::optional<std::string>{status};
+    });
+    if (!waited) return waited.error();
+    return status;
+  }
+
+  Expected<void> accept_peering(const Action& action) {
+    const std::string id = peering_id(action);
+    // Inter-region peerings pass through initiating-request first.
+    auto status = wait_for_peering(action.target, id, {"pending-acceptance", "active", "provisioning"});
+    if (!status) return status.error();
+    if (*status != "pending-acceptance") return {};
+    auto client = ec2(action.target);
+    if (!client) return client.error();
+    auto accepted = (*client)->accept_vpc_peering_connection(id);
+    if (!accepted) return accepted.error();
+    return {};
+  }
+
+  Expected<void> create_route(const Action& action) {
+    const std::string id = peering_id(action);
+    if (!active_peerings_.contains(id)) {
+      auto status = wait_for_peering(action.target, id, {"active"});
+      if (!status) return status.error();
+      active_peerings_.insert(id);
     }
-    const auto missing = missing_ingress(*group, cidrs);
-    for (const auto& cidr : cidrs) {
-      const bool admitted = std::find(missing.begin(), missing.end(), cidr) == missing.end();
-      item(fmt::format("security group {} admits tcp/{} from {}", group->name, https_port, cidr), admitted, group->id);
+    auto client = ec2(action.target);
+    if (!client) return client.error();
+    auto outcome = (*client)->create_route(action.route_table_id, action.destination_cidr, id);
+    if (!outcome) return outcome.error();
+    if (*outcome == aws::Outcome::created) return {};
+    return check_existing_route(**client, action, id);
+  }
+
+  // RouteAlreadyExists is fine only when the route goes over this peering.
+  Expected<void> check_existing_route(const aws::Ec2Client& client, const Action& action, const std::string& id) {
+    auto tables = client.describe_route_tables({action.route_table_id});
+    if (!tables) return tables.error();
+    for (const auto& table : *tables) {
+      for (const auto& route : table.routes) {
+        if (route.destination_cidr_block == action.destination_cidr && route.vpc_peering_connection_id == id) {
+          return {};
+        }
+      }
     }
+    return Error{checks::ErrorCode::config,
+                 fmt::format("{} already routes {} elsewhere; provision does not replace it", action.route_table_id,
+                             action.destination_cidr)};
+  }
+
+  // ------------------------------------------------------------ zones
+
+  std::string zone_id(const Action& action) const {
+    if (!action.zone_id.empty()) return action.zone_id;
+    const auto found = created_zones_.find(action.zone_name);
+    return found == created_zones_.end() ? std::string() : found->second;
+  }
+
+  // CallerReference must be new for every create (Route 53 remembers used
+  // ones even for deleted zones), so it is random, not derived from the name.
+  static std::string caller_reference(const std::string& name) {
+    std::random_device random;
+    return fmt::format("privatelink-sidecar-{}-{:08x}{:08x}", name, random(), random()).substr(0, 128);
+  }
+
+  Expected<void> create_zone(const Action& action) {
+    auto route53 = clients_.route53(std::nullopt);
+    if (!route53) return route53.error();
+    auto created = (*route53)->create_private_hosted_zone(
+        action.zone_name, action.zone_vpc, caller_reference(action.zone_name),
+        fmt::format("Datadog {} over PrivateLink (privatelink-sidecar)", action.service.short_name));
+    if (!created) return created.error();
+    created_zones_[action.zone_name] = created->zone.id;
+    track_change(*route53, created->change);
+    // Tagged right away: the tags are how plan, verify and destroy find it.
+    return to_expected((*route53)->change_tags_for_hosted_zone(created->zone.id, action.tags));
+  }
+
+  Expected<void> upsert_alias(const Action& action) {
+    const auto endpoint = endpoint_by_service_.find(action.service.service_name);
+    if (endpoint == endpoint_by_service_.end() || endpoint->second.dns_entries.empty()) {
+      return Error{checks::ErrorCode::internal,
+                   fmt::format("no endpoint with DNS entries for {}", action.service.service_name)};
+    }
+    auto route53 = clients_.route53(std::nullopt);
+    if (!route53) return route53.error();
+    const aws::RecordChange change{aws::ChangeAction::upsert,
+                                   aws::alias_a_record(action.zone_name, endpoint->second.dns_entries.front())};
+    auto changed = (*route53)->change_resource_record_sets(zone_id(action), {change}, "privatelink-sidecar");
+    if (!changed) return changed.error();
+    track_change(*route53, *changed);
+    return {};
+  }
+
+  Expected<void> authorize_association(const Action& action) {
+    auto route53 = clients_.route53(std::nullopt);
+    if (!route53) return route53.error();
+    return to_expected((*route53)->create_vpc_association_authorization(zone_id(action), action.zone_vpc));
+  }
+
+  // Made with the VPC owner's credentials (the Agent VPC's profile).
+  Expected<void> associate_zone(const Action& action) {
+    auto route53 = clients_.route53(action.target.profile);
+    if (!route53) return route53.error();
+    auto associated = (*route53)->associate_vpc(zone_id(action), action.zone_vpc, "privatelink-sidecar");
+    if (associated) {
+      track_change(*route53, *associated);
+      return {};
+    }
+    if (!associated.is_aws_error("ConflictingDomainExists")) return associated.error();
+    return check_conflict(action, associated.error());
+  }
+
+  // ConflictingDomainExists: fine when it is this zone (a lost answer);
+  // otherwise the VPC already has another zone of that name.
+  Expected<void> check_conflict(const Action& action, const Error& conflict) {
+    auto owner = clients_.route53(std::nullopt);
+    if (!owner) return owner.error();
+    auto zone = (*owner)->get_hosted_zone(zone_id(action));
+    if (!zone) return zone.error();
+    if (std::find(zone->vpcs.begin(), zone->vpcs.end(), action.zone_vpc) != zone->vpcs.end()) return {};
+    return conflict.with_prefix(fmt::format("{} already has another private zone named {} (remove that association "
+                                            "first): ",
+                                            action.zone_vpc.vpc_id, action.zone_name));
+  }
+
+  Expected<void> delete_authorization(const Action& action) {
+    auto route53 = clients_.route53(std::nullopt);
+    if (!route53) return route53.error();
+    auto deleted = (*route53)->delete_vpc_association_authorization(zone_id(action), action.zone_vpc);
+    if (deleted || deleted.is_aws_error("VPCAssociationAuthorizationNotFound")) return {};
+    return deleted.error();
   }
 
   const ProvisionConfig& config_;
-  const ObservedState& state_;
-  Checklist list_;
+  AwsClients& clients_;
+  const ApplyOptions& options_;
+  const std::vector<Placement> placements_;
+  ApplyReport report_;
+  bool endpoints_ready_ = false;
+  std::map<std::size_t, std::string> created_groups_;    // by placement
+  std::map<std::string, std::string> created_peerings_;  // by Agent VPC id
+  std::set<std::string> active_peerings_;
+  std::map<std::string, std::string> created_zones_;  // by zone name
+  std::map<std::string, aws::VpcEndpoint> endpoint_by_service_;  // placement 0, after the wait
+  std::map<std::string, const aws::Route53Client*> pending_changes_;
 };
 
 }  // namespace
 
-Expected<ApplyReport> apply_plan(const ProvisionConfig& config, const Plan& plan, const aws::Ec2Client& ec2,
-                                 const ApplyOptions& options) {
+ApplyReport apply_plan(const ProvisionConfig& config, const Plan& plan, AwsClients& clients,
+                       const ApplyOptions& options) {
   if (!plan.ok()) {
-    return Error{checks::ErrorCode::config,
-                 fmt::format("the plan has {} problem(s); fix them and run plan again", plan.problems.size())};
+    ApplyReport refused;
+    refused.failure = Error{checks::ErrorCode::config,
+                            fmt::format("the plan has {} problem(s); fix them and run plan again", plan.problems.size())};
+    return refused;
   }
-  return Executor(config, ec2, options).run(plan);
-}
-
-bool Checklist::ok() const {
-  return std::all_of(items.begin(), items.end(), [](const CheckItem& item) { return item.ok; });
-}
-
-Checklist verify_same_region(const ProvisionConfig& config, const ObservedState& state) {
-  return Verifier(config, state).run();
+  return Executor(config, clients, options).run(plan);
 }
 
 std::string endpoint_client_token(const std::string& security_group_id, const std::string& service_name) {

@@ -1,17 +1,24 @@
 #pragma once
-// `provision apply` and `provision verify` for same-region mode.
-// apply runs a Plan's actions in order, then waits until every endpoint of
-// the configured services is available. It is safe to re-run: resources are
-// found again by name/tags (the planner keeps them), a create that AWS
-// already did (a lost answer) is adopted, and CreateVpcEndpoint carries a
-// ClientToken derived from the group and service.
+// `provision apply`: runs a Plan's actions in order, against the account and
+// region each names, and waits where AWS needs time: endpoints `available`
+// before any DNS is written (and at the end), a new inter-region peering
+// `pending-acceptance` before it is accepted and `active` before routes go
+// over it, Route 53 changes INSYNC at the end. Progress lines (with elapsed
+// seconds) go to options.progress.
+//
+// Safe to re-run after a failure or an interrupt: the planner finds what
+// exists by name and tags, a create that AWS already did (a lost answer) is
+// adopted (InvalidGroup.Duplicate, RouteAlreadyExists over the same peering,
+// InvalidPermission.Duplicate, ConflictingDomainExists for our own zone), and
+// CreateVpcEndpoint carries a ClientToken derived from the group and service.
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "aws/aws_call.h"
-#include "aws/ec2.h"
+#include "provision/aws_clients.h"
 #include "provision/planner.h"
 
 namespace provision {
@@ -25,28 +32,17 @@ struct ApplyOptions {
 };
 
 struct ApplyReport {
-  std::vector<std::string> done;  // one line per action carried out
-  std::string security_group_id;
+  std::vector<std::string> done;          // one line per action carried out, in order
   std::vector<std::string> endpoint_ids;  // of the configured services, all available
+  // Set when apply stopped: what failed (the action named). `done` then says
+  // what exists so far; running apply again resumes.
+  std::optional<Error> failure;
+  bool ok() const { return !failure; }
 };
 
-// Refuses a plan with problems.
-Expected<ApplyReport> apply_plan(const ProvisionConfig& config, const Plan& plan,
-                                 const aws::Ec2Client& ec2, const ApplyOptions& options = {});
-
-struct CheckItem {
-  std::string name;
-  bool ok = false;
-  std::string detail;
-};
-
-struct Checklist {
-  std::vector<CheckItem> items;
-  bool ok() const;
-};
-
-// Pure: judges a state read after apply.
-Checklist verify_same_region(const ProvisionConfig& config, const ObservedState& state);
+// Refuses a plan with problems (failure set, nothing done).
+ApplyReport apply_plan(const ProvisionConfig& config, const Plan& plan, AwsClients& clients,
+                       const ApplyOptions& options = {});
 
 // The ClientToken for a service's endpoint (<= 64 ASCII characters). It
 // includes the group id so that a re-create after destroy is a new request.

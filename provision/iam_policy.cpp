@@ -9,14 +9,20 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string arn(std::string_view resource_type) { return "arn:aws:ec2:*:*:" + std::string(resource_type) + "/*"; }
+std::string arn(std::string_view service, std::string_view resource_type) {
+  if (resource_type.empty()) return "*";
+  if (service == "route53") return "arn:aws:route53:::" + std::string(resource_type) + "/*";
+  return "arn:aws:ec2:*:*:" + std::string(resource_type) + "/*";
+}
 
-std::string ec2_action(std::string_view action) { return "ec2:" + std::string(action); }
+std::string qualified(const IamActionUse& use) { return std::string(use.service) + ":" + std::string(use.action); }
 
-// The resources a create also touches besides the one it makes.
+// The resources an action also touches besides the one it makes or changes.
 std::vector<std::string> used_resources(std::string_view action) {
-  if (action == "CreateSecurityGroup") return {arn("vpc")};
-  if (action == "CreateVpcEndpoint") return {arn("vpc"), arn("subnet"), arn("security-group")};
+  if (action == "CreateSecurityGroup") return {arn("ec2", "vpc")};
+  if (action == "CreateVpcEndpoint") return {arn("ec2", "vpc"), arn("ec2", "subnet"), arn("ec2", "security-group")};
+  if (action == "ModifyVpcEndpoint") return {arn("ec2", "subnet"), arn("ec2", "security-group")};
+  if (action == "CreateVpcPeeringConnection") return {arn("ec2", "vpc")};
   return {};
 }
 
@@ -28,51 +34,83 @@ Json statement(const std::string& sid, Json actions, Json resources) {
   return {{"Sid", sid}, {"Effect", "Allow"}, {"Action", std::move(actions)}, {"Resource", std::move(resources)}};
 }
 
-}  // namespace
+bool in_account(const IamActionUse& use, PolicyAccount account) {
+  return account == PolicyAccount::endpoint ? use.endpoint_account : use.agent_account;
+}
 
-std::string same_region_iam_policy_json() {
-  Json describe = Json::array();
-  Json statements = Json::array();
-  Json tagged_creates = Json::array();
-  Json tagged_types = Json::array();
-  for (const auto& use : same_region_iam_actions) {
-    const std::string action = ec2_action(use.action);
+// Describe and List calls have no resource-level permissions worth having.
+bool is_read_only(const IamActionUse& use) {
+  return use.resource_type.empty() && (use.action.starts_with("Describe") || use.action.starts_with("List"));
+}
+
+class PolicyBuilder {
+ public:
+  explicit PolicyBuilder(PolicyAccount account) : account_(account) {}
+
+  std::string build() {
+    for (const auto& use : iam_actions) {
+      if (in_account(use, account_)) add(use);
+    }
+    for (const auto& use : iam_actions) {
+      if (in_account(use, account_) && use.condition == TagCondition::create_action) add_tag_on_create(use);
+    }
+    statements_.insert(statements_.begin(), statement("ReadOnly", std::move(read_only_), "*"));
+    Json policy = {{"Version", "2012-10-17"}, {"Statement", std::move(statements_)}};
+    return policy.dump(2) + "\n";
+  }
+
+ private:
+  void add(const IamActionUse& use) {
     const std::string name(use.action);
+    const Json resource = Json::array({arn(use.service, use.resource_type)});
     switch (use.condition) {
       case TagCondition::none:
-        if (use.action.starts_with("Describe")) {
-          describe.push_back(action);
-        } else {
-          statements.push_back(statement(name, Json::array({action}), Json::array({arn(use.resource_type)})));
+        if (is_read_only(use)) {
+          read_only_.push_back(qualified(use));
+          return;
         }
-        break;
+        statements_.push_back(statement(name, Json::array({qualified(use)}), resource));
+        if (!used_resources(use.action).empty()) add_uses(use);
+        return;
       case TagCondition::request_tag: {
-        Json tagged = statement(name + "Tagged", Json::array({action}), Json::array({arn(use.resource_type)}));
+        Json tagged = statement(name + "Tagged", Json::array({qualified(use)}), resource);
         tagged["Condition"] = managed_condition("aws:RequestTag/");
-        statements.push_back(std::move(tagged));
-        statements.push_back(statement(name + "Uses", Json::array({action}), used_resources(use.action)));
-        tagged_creates.push_back(name);
-        tagged_types.push_back(arn(use.resource_type));
-        break;
+        statements_.push_back(std::move(tagged));
+        add_uses(use);
+        tagged_creates_.push_back(name);
+        tagged_types_.push_back(arn(use.service, use.resource_type));
+        return;
       }
       case TagCondition::resource_tag: {
-        Json owned = statement(name + "Managed", Json::array({action}), Json::array({arn(use.resource_type)}));
+        Json owned = statement(name + "Managed", Json::array({qualified(use)}), resource);
         owned["Condition"] = managed_condition("aws:ResourceTag/");
-        statements.push_back(std::move(owned));
-        break;
+        statements_.push_back(std::move(owned));
+        return;
       }
-      case TagCondition::create_action: break;  // after the loop: needs the creates' names
+      case TagCondition::create_action: return;  // after the others: needs the creates' names
     }
   }
-  for (const auto& use : same_region_iam_actions) {
-    if (use.condition != TagCondition::create_action) continue;
-    Json tags = statement(std::string(use.action) + "OnCreate", Json::array({ec2_action(use.action)}), tagged_types);
-    tags["Condition"] = {{"StringEquals", {{"ec2:CreateAction", tagged_creates}}}};
-    statements.push_back(std::move(tags));
+
+  void add_uses(const IamActionUse& use) {
+    statements_.push_back(statement(std::string(use.action) + "Uses", Json::array({qualified(use)}),
+                                    used_resources(use.action)));
   }
-  statements.insert(statements.begin(), statement("Describe", std::move(describe), "*"));
-  Json policy = {{"Version", "2012-10-17"}, {"Statement", std::move(statements)}};
-  return policy.dump(2) + "\n";
-}
+
+  void add_tag_on_create(const IamActionUse& use) {
+    Json tags = statement(std::string(use.action) + "OnCreate", Json::array({qualified(use)}), tagged_types_);
+    tags["Condition"] = {{"StringEquals", {{"ec2:CreateAction", tagged_creates_}}}};
+    statements_.push_back(std::move(tags));
+  }
+
+  PolicyAccount account_;
+  Json read_only_ = Json::array();
+  Json statements_ = Json::array();
+  Json tagged_creates_ = Json::array();
+  Json tagged_types_ = Json::array();
+};
+
+}  // namespace
+
+std::string iam_policy_json(PolicyAccount account) { return PolicyBuilder(account).build(); }
 
 }  // namespace provision

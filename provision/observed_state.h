@@ -1,12 +1,14 @@
 #pragma once
 // What AWS holds right now, as far as `provision` cares: the input to the
-// pure planner. state_reader.h fills it; planner tests build it by hand.
+// pure planner and verifier. state_reader.h fills it; planner tests build it
+// by hand.
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aws/ec2.h"
+#include "aws/route53.h"
 
 namespace provision {
 
@@ -15,25 +17,47 @@ struct ObservedVpc {
   std::string cidr_block;
   bool dns_support = false;
   bool dns_hostnames = false;
+  std::string owner_id;  // the account; differs from the endpoint VPC's = cross-account
 };
 
-// DescribeVpcEndpointServices in the endpoint VPC's region, for one service.
+// DescribeVpcEndpointServices in a placement's region, for one service.
 struct ObservedService {
   bool found = false;  // false: InvalidServiceName in that region
   std::vector<std::string> availability_zones;
   std::string private_dns_name;
 };
 
-struct ObservedState {
-  std::string region;  // where it was read: the endpoint VPC's region
-  std::optional<ObservedVpc> endpoint_vpc;          // nullopt: no such VPC
+// One Placement (provision_config.h): a VPC that holds endpoints.
+struct PlacementState {
+  std::optional<ObservedVpc> vpc;                   // nullopt: no such VPC
   std::vector<aws::Subnet> subnets;                 // the configured ones that exist
-  std::map<std::string, ObservedVpc> agent_vpcs;    // by VPC id; missing = not found
-  std::map<std::string, ObservedService> services;  // by service name
-  // The group named in the config, in the endpoint VPC (managed or not).
+  std::map<std::string, ObservedService> services;  // by service name, as seen from here
+  // The group named in the config, in this VPC (managed or not).
   std::optional<aws::SecurityGroup> security_group;
-  // Live (not deleting/deleted/failed...) endpoints in the endpoint VPC.
+  // Live (not deleting/deleted/failed...) endpoints in this VPC.
   std::vector<aws::VpcEndpoint> endpoints;
 };
+
+// A private zone named like a service's private DNS name, in the endpoint
+// VPC's account.
+struct ObservedZone {
+  aws::HostedZone zone;
+  std::vector<aws::ZoneVpc> vpcs;  // associated VPCs
+  std::vector<aws::Tag> tags;
+  std::optional<aws::ResourceRecordSet> apex_a;  // the A record at the zone's name
+  std::vector<aws::ZoneVpc> authorizations;      // pending cross-account authorizations
+};
+
+struct ObservedState {
+  std::vector<PlacementState> placements;       // parallel to placements(config)
+  std::map<std::string, ObservedVpc> agent_vpcs;  // by VPC id; missing = not found
+  // Peering mode only:
+  std::vector<aws::VpcPeeringConnection> peerings;  // live ones that touch the endpoint VPC
+  std::map<std::string, std::vector<aws::RouteTable>> route_tables;  // by VPC id
+  std::map<std::string, std::vector<ObservedZone>> zones;  // by private DNS name (no trailing dot)
+};
+
+// Peering states in which a peering no longer counts.
+bool is_dead_peering_state(const std::string& status_code);
 
 }  // namespace provision

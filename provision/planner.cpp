@@ -1,6 +1,7 @@
 #include "provision/planner.h"
 
 #include <fmt/format.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <map>
@@ -12,25 +13,39 @@
 namespace provision {
 namespace {
 
-Action make_action(ActionKind kind, std::string description) {
+Action make_action(ActionKind kind, std::string description, CallTarget target) {
   Action action;
   action.kind = kind;
   action.description = std::move(description);
+  action.target = std::move(target);
   return action;
+}
+
+bool contains(const std::vector<std::string>& values, const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
 }
 
 class Planner {
  public:
-  Planner(const ProvisionConfig& config, const ObservedState& state) : config_(config), state_(state) {}
+  Planner(const ProvisionConfig& config, const ObservedState& state)
+      : config_(config), state_(state), placements_(placements(config)) {}
 
   Plan run() {
-    check_mode();
-    check_endpoint_vpc();
-    check_subnets();
     check_agent_vpcs();
-    for (const auto& service : config_.services) check_service(service);
-    plan_security_group();
-    for (const auto& service : config_.services) plan_endpoint(service);
+    check_overlaps();
+    for (std::size_t index = 0; index < placements_.size(); ++index) check_placement(index);
+    plan_vpc_dns();
+    for (std::size_t index = 0; index < placements_.size(); ++index) {
+      if (!placement_state(index).vpc) continue;
+      plan_security_group(index);
+      for (const auto& service : config_.services) plan_endpoint(index, service);
+    }
+    if (config_.mode == Mode::peering) {
+      for (const auto& agent : config_.agent_vpcs) {
+        if (is_peered(config_, agent)) plan_peering(agent);
+      }
+      for (const auto& service : config_.services) plan_zone(service);
+    }
     return std::move(plan_);
   }
 
@@ -39,213 +54,526 @@ class Planner {
     plan_.problems.push_back({std::move(subject), std::move(message)});
   }
 
-  void check_mode() {
-    if (config_.mode == Mode::same_region) return;
-    problem("mode", fmt::format("{} is not supported by this version yet (only same-region)",
-                                to_string(config_.mode)));
+  const PlacementState& placement_state(std::size_t index) const {
+    static const PlacementState nothing;
+    return index < state_.placements.size() ? state_.placements[index] : nothing;
   }
 
-  void check_endpoint_vpc() {
-    const auto& vpc = state_.endpoint_vpc;
-    const std::string& id = config_.endpoint_vpc.vpc_id;
-    if (!vpc) {
-      problem("endpoint_vpc.vpc_id", fmt::format("{} does not exist in {}", id, state_.region));
-      return;
-    }
-    // Private DNS on an interface endpoint needs both (AWS rejects it otherwise).
-    if (!vpc->dns_support) problem("endpoint_vpc.vpc_id", dns_attribute_message(id, "enableDnsSupport", "--enable-dns-support"));
-    if (!vpc->dns_hostnames) problem("endpoint_vpc.vpc_id", dns_attribute_message(id, "enableDnsHostnames", "--enable-dns-hostnames"));
+  CallTarget placement_target(std::size_t index) const {
+    return {placements_[index].region, placements_[index].profile};
   }
 
-  static std::string dns_attribute_message(const std::string& vpc_id, const char* attribute, const char* flag) {
-    return fmt::format("{} has {} off; private DNS for the endpoints needs it "
-                       "(aws ec2 modify-vpc-attribute --vpc-id {} {})",
-                       vpc_id, attribute, vpc_id, flag);
-  }
-
-  const aws::Subnet* find_subnet(const std::string& id) const {
-    for (const auto& subnet : state_.subnets) {
-      if (subnet.id == id) return &subnet;
-    }
-    return nullptr;
-  }
-
-  void check_subnets() {
-    std::map<std::string, std::string> subnet_by_zone;
-    for (const auto& id : config_.endpoint_vpc.subnet_ids) {
-      const aws::Subnet* subnet = find_subnet(id);
-      if (subnet == nullptr) {
-        problem("endpoint_vpc.subnet_ids", fmt::format("{} does not exist in {}", id, state_.region));
-        continue;
-      }
-      if (subnet->vpc_id != config_.endpoint_vpc.vpc_id) {
-        problem("endpoint_vpc.subnet_ids", fmt::format("{} is in {}, not in the endpoint VPC {}", id,
-                                                        subnet->vpc_id, config_.endpoint_vpc.vpc_id));
-      }
-      auto [existing, inserted] = subnet_by_zone.emplace(subnet->availability_zone, id);
-      if (!inserted) {
-        problem("endpoint_vpc.subnet_ids",
-                fmt::format("{} and {} are both in {}: an endpoint takes one subnet per AZ",
-                            existing->second, id, subnet->availability_zone));
-      }
-    }
-  }
+  // ------------------------------------------------------------ checks
 
   void check_agent_vpcs() {
-    for (const auto& agent : config_.agent_vpcs) {
-      if (!state_.agent_vpcs.contains(agent.vpc_id)) {
-        problem("agent_vpcs", fmt::format("{} does not exist in {}", agent.vpc_id, agent.region));
-      }
+    for (std::size_t index = 0; index < config_.agent_vpcs.size(); ++index) {
+      const AgentVpc& agent = config_.agent_vpcs[index];
+      if (state_.agent_vpcs.contains(agent.vpc_id)) continue;
+      problem(fmt::format("agent_vpcs[{}]", index),
+              fmt::format("{} does not exist in {}{}", agent.vpc_id, agent.region,
+                          agent.profile ? fmt::format(" (profile {})", *agent.profile) : ""));
     }
-    check_overlaps();
   }
 
   // Distinct VPCs that will route to each other must not overlap; the same
-  // VPC listed as endpoint and Agent VPC is fine.
+  // VPC listed as endpoint and Agent VPC is fine. Cross-region placements are
+  // separate networks, so only peering and same-region VPCs are compared.
   void check_overlaps() {
+    if (config_.mode == Mode::cross_region) return;
     std::map<std::string, std::string> cidr_by_vpc;
-    if (state_.endpoint_vpc) cidr_by_vpc[state_.endpoint_vpc->id] = state_.endpoint_vpc->cidr_block;
+    const auto& endpoint_vpc = placement_state(0).vpc;
+    if (endpoint_vpc) cidr_by_vpc[endpoint_vpc->id] = endpoint_vpc->cidr_block;
     for (const auto& [id, vpc] : state_.agent_vpcs) cidr_by_vpc[id] = vpc.cidr_block;
     for (auto left = cidr_by_vpc.begin(); left != cidr_by_vpc.end(); ++left) {
       for (auto right = std::next(left); right != cidr_by_vpc.end(); ++right) {
-        if (!overlap(left->second, right->second)) continue;
+        if (!cidrs_overlap(left->second, right->second)) continue;
         problem("agent_vpcs", fmt::format("{} ({}) and {} ({}) overlap: traffic between them cannot be routed",
                                           left->first, left->second, right->first, right->second));
       }
     }
   }
 
-  static bool overlap(const std::string& left_text, const std::string& right_text) {
-    auto left = checks::Cidr::parse(left_text);
-    auto right = checks::Cidr::parse(right_text);
-    if (!left || !right) return false;
-    return left->contains(right->base()) || right->contains(left->base());
+  void check_placement(std::size_t index) {
+    const Placement& placement = placements_[index];
+    const PlacementState& observed = placement_state(index);
+    if (!observed.vpc) {
+      problem(placement.config_key + ".vpc_id",
+              fmt::format("{} does not exist in {}", placement.vpc_id, placement.region));
+      return;
+    }
+    check_subnets(placement, observed);
+    for (const auto& service : config_.services) check_service(placement, observed, service);
   }
 
-  void check_service(const ServiceChoice& service) {
+  static const aws::Subnet* find_subnet(const PlacementState& observed, const std::string& id) {
+    for (const auto& subnet : observed.subnets) {
+      if (subnet.id == id) return &subnet;
+    }
+    return nullptr;
+  }
+
+  void check_subnets(const Placement& placement, const PlacementState& observed) {
+    const std::string key = placement.config_key + ".subnet_ids";
+    std::map<std::string, std::string> subnet_by_zone;
+    for (const auto& id : placement.subnet_ids) {
+      const aws::Subnet* subnet = find_subnet(observed, id);
+      if (subnet == nullptr) {
+        problem(key, fmt::format("{} does not exist in {}", id, placement.region));
+        continue;
+      }
+      if (subnet->vpc_id != placement.vpc_id) {
+        problem(key, fmt::format("{} is in {}, not in {}", id, subnet->vpc_id, placement.vpc_id));
+      }
+      auto [existing, inserted] = subnet_by_zone.emplace(subnet->availability_zone, id);
+      if (!inserted) {
+        problem(key, fmt::format("{} and {} are both in {}: an endpoint takes one subnet per AZ", existing->second,
+                                 id, subnet->availability_zone));
+      }
+    }
+  }
+
+  // Where the service must be hosted for this placement to use it.
+  std::string expected_host_region(const Placement& placement) const {
+    return placement.service_region.value_or(placement.region);
+  }
+
+  void check_service(const Placement& placement, const PlacementState& observed, const ServiceChoice& service) {
     const std::string subject = "services." + service.short_name;
     const auto region = hosted_region(service.service_name);
-    if (region && *region != state_.region) {
-      problem(subject, fmt::format("{} is hosted in {}, but endpoint_vpc.region is {}: the service was "
-                                   "verified in the wrong region. Same-region mode needs the endpoint "
-                                   "VPC in {} (or use mode cross-region)",
-                                   service.service_name, *region, state_.region, *region));
+    if (region && *region != expected_host_region(placement)) {
+      problem(subject, wrong_region_message(placement, service, *region));
       return;
     }
-    const auto found = state_.services.find(service.service_name);
-    if (found == state_.services.end() || !found->second.found) {
-      problem(subject, fmt::format("{} is not offered in {} (DescribeVpcEndpointServices does not know it); "
+    const auto found = observed.services.find(service.service_name);
+    if (found == observed.services.end() || !found->second.found) {
+      problem(subject, fmt::format("{} is not offered in {}{} (DescribeVpcEndpointServices does not know it); "
                                    "check the id against Datadog's PrivateLink guide",
-                                   service.service_name, state_.region));
+                                   service.service_name, placement.region,
+                                   placement.service_region ? " as a cross-region service" : ""));
       return;
     }
-    check_zones(subject, found->second);
+    check_zones(subject, placement, observed, found->second);
   }
 
-  void check_zones(const std::string& subject, const ObservedService& service) {
+  std::string wrong_region_message(const Placement& placement, const ServiceChoice& service,
+                                   const std::string& host) const {
+    if (config_.mode == Mode::cross_region) {
+      return fmt::format("{} is hosted in {}, but site {} is served from {}: the service was verified in the "
+                         "wrong region",
+                         service.service_name, host, config_.site_label, config_.site_region);
+    }
+    return fmt::format("{} is hosted in {}, but {}.region is {}: the service was verified in the wrong region. "
+                       "Mode {} needs the endpoint VPC in {} (or use mode cross-region)",
+                       service.service_name, host, placement.config_key, placement.region, to_string(config_.mode),
+                       host);
+  }
+
+  void check_zones(const std::string& subject, const Placement& placement, const PlacementState& observed,
+                   const ObservedService& service) {
     const auto& zones = service.availability_zones;
-    for (const auto& id : config_.endpoint_vpc.subnet_ids) {
-      const aws::Subnet* subnet = find_subnet(id);
-      if (subnet == nullptr || zones.empty()) continue;
-      if (std::find(zones.begin(), zones.end(), subnet->availability_zone) != zones.end()) continue;
-      problem(subject, fmt::format("subnet {} is in {}, where the service is not offered (offered in: {})",
-                                   id, subnet->availability_zone, fmt::join(zones, ", ")));
+    for (const auto& id : placement.subnet_ids) {
+      const aws::Subnet* subnet = find_subnet(observed, id);
+      if (subnet == nullptr || zones.empty() || contains(zones, subnet->availability_zone)) continue;
+      problem(subject, fmt::format("subnet {} is in {}, where the service is not offered (offered in: {})", id,
+                                   subnet->availability_zone, fmt::join(zones, ", ")));
     }
   }
 
-  void plan_security_group() {
-    const std::vector<std::string> cidrs = agent_cidrs(config_, state_);
-    const auto& group = state_.security_group;
+  // ------------------------------------------------------------ VPC DNS
+
+  // Private DNS on an endpoint and private zones both need the two
+  // attributes on (AWS rejects the former and silently ignores the latter).
+  void plan_vpc_dns() {
+    std::set<std::string> seen;
+    for (std::size_t index = 0; index < placements_.size(); ++index) {
+      const auto& vpc = placement_state(index).vpc;
+      if (vpc && seen.insert(vpc->id).second) plan_vpc_dns(*vpc, placement_target(index), placements_[index].config_key);
+    }
+    if (config_.mode != Mode::peering) return;
+    for (std::size_t index = 0; index < config_.agent_vpcs.size(); ++index) {
+      const AgentVpc& agent = config_.agent_vpcs[index];
+      const auto found = state_.agent_vpcs.find(agent.vpc_id);
+      if (found == state_.agent_vpcs.end() || !seen.insert(agent.vpc_id).second) continue;
+      plan_vpc_dns(found->second, agent_target(agent), fmt::format("agent_vpcs[{}]", index));
+    }
+  }
+
+  void plan_vpc_dns(const ObservedVpc& vpc, const CallTarget& target, const std::string& key) {
+    if (!vpc.dns_support) plan_dns_attribute(vpc.id, target, key, aws::VpcAttribute::enable_dns_support);
+    if (!vpc.dns_hostnames) plan_dns_attribute(vpc.id, target, key, aws::VpcAttribute::enable_dns_hostnames);
+  }
+
+  void plan_dns_attribute(const std::string& vpc_id, const CallTarget& target, const std::string& key,
+                          aws::VpcAttribute attribute) {
+    const bool support = attribute == aws::VpcAttribute::enable_dns_support;
+    const char* name = support ? "enableDnsSupport" : "enableDnsHostnames";
+    if (!config_.turn_on_vpc_dns) {
+      problem(key + ".vpc_id",
+              fmt::format("{} has {} off; private DNS needs it. Set turn_on_vpc_dns: true, or run "
+                          "aws ec2 modify-vpc-attribute --vpc-id {} {}",
+                          vpc_id, name, vpc_id, support ? "--enable-dns-support" : "--enable-dns-hostnames"));
+      return;
+    }
+    Action turn_on = make_action(ActionKind::turn_on_vpc_dns, fmt::format("turn on {} in {}", name, vpc_id), target);
+    turn_on.vpc_id = vpc_id;
+    turn_on.attribute = attribute;
+    plan_.actions.push_back(std::move(turn_on));
+  }
+
+  // ------------------------------------------------------------ endpoints
+
+  void plan_security_group(std::size_t index) {
+    const Placement& placement = placements_[index];
+    const std::vector<std::string> cidrs = admitted_cidrs(placement, state_);
+    const auto& group = placement_state(index).security_group;
     if (!group) {
       Action create = make_action(ActionKind::create_security_group,
                                   fmt::format("create security group {} in {}", config_.security_group_name,
-                                              config_.endpoint_vpc.vpc_id));
+                                              placement.vpc_id),
+                                  placement_target(index));
+      create.placement = index;
+      create.vpc_id = placement.vpc_id;
       create.tags = managed_tags(config_, config_.security_group_name);
       plan_.actions.push_back(std::move(create));
-      if (!cidrs.empty()) plan_authorize("", cidrs);
+      if (!cidrs.empty()) plan_authorize(index, "", cidrs);
       return;
     }
-    plan_.keeps.push_back({fmt::format("security group {}", group->name), group->id, is_managed(group->tags)});
+    plan_.keeps.push_back({fmt::format("security group {} in {}", group->name, placement.vpc_id), group->id,
+                           is_managed(group->tags)});
     const auto missing = missing_ingress(*group, cidrs);
-    if (!missing.empty()) plan_authorize(group->id, missing);
+    if (!missing.empty()) plan_authorize(index, group->id, missing);
   }
 
-  void plan_authorize(const std::string& group_id, const std::vector<std::string>& cidrs) {
-    Action authorize = make_action(ActionKind::authorize_ingress,
-                                   fmt::format("allow tcp/{} from {} in security group {}", https_port,
-                                               fmt::join(cidrs, ", "),
-                                               group_id.empty() ? config_.security_group_name : group_id));
+  void plan_authorize(std::size_t index, const std::string& group_id, const std::vector<std::string>& cidrs) {
+    Action authorize = make_action(
+        ActionKind::authorize_ingress,
+        fmt::format("allow tcp/{} from {} in security group {}", https_port, fmt::join(cidrs, ", "),
+                    group_id.empty() ? config_.security_group_name : group_id),
+        placement_target(index));
+    authorize.placement = index;
     authorize.security_group_id = group_id;
     authorize.cidrs = cidrs;
     plan_.actions.push_back(std::move(authorize));
   }
 
-  const aws::VpcEndpoint* find_endpoint(const std::string& service_name) const {
-    for (const auto& endpoint : state_.endpoints) {
-      if (endpoint.service_name == service_name) return &endpoint;
-    }
-    return nullptr;
-  }
-
-  void plan_endpoint(const ServiceChoice& service) {
-    const aws::VpcEndpoint* existing = find_endpoint(service.service_name);
+  void plan_endpoint(std::size_t index, const ServiceChoice& service) {
+    const Placement& placement = placements_[index];
+    const PlacementState& observed = placement_state(index);
+    const aws::VpcEndpoint* existing = find_endpoint(observed, service.service_name);
     if (existing == nullptr) {
-      Action create = make_action(ActionKind::create_endpoint,
-                                  fmt::format("create endpoint for {} ({}) in {}, private DNS on",
-                                              service.short_name, service.service_name,
-                                              fmt::join(config_.endpoint_vpc.subnet_ids, ", ")));
+      Action create = make_action(
+          ActionKind::create_endpoint,
+          fmt::format("create endpoint for {} ({}{}) in {}, private DNS {}", service.short_name,
+                      service.service_name,
+                      placement.service_region ? ", from " + *placement.service_region : "",
+                      fmt::join(placement.subnet_ids, ", "), placement.private_dns ? "on" : "off"),
+          placement_target(index));
+      create.placement = index;
+      create.vpc_id = placement.vpc_id;
       create.service = service;
-      if (state_.security_group) create.security_group_id = state_.security_group->id;
-      create.subnet_ids = config_.endpoint_vpc.subnet_ids;
+      if (observed.security_group) create.security_group_id = observed.security_group->id;
+      create.subnet_ids = placement.subnet_ids;
+      create.private_dns = placement.private_dns;
       create.tags = managed_tags(config_, "datadog-" + service.short_name, service.short_name);
       plan_.actions.push_back(std::move(create));
       return;
     }
-    plan_.keeps.push_back({fmt::format("endpoint for {} ({})", service.short_name, existing->state),
+    plan_.keeps.push_back({fmt::format("endpoint for {} in {} ({})", service.short_name, placement.vpc_id,
+                                       existing->state),
                            existing->id, is_managed(existing->tags)});
-    check_existing_endpoint(service, *existing);
+    plan_endpoint_changes(index, service, *existing);
   }
 
-  // Changing an endpoint in place (ModifyVpcEndpoint) is not done yet: say
-  // what differs so that people can fix it or delete the endpoint.
-  void check_existing_endpoint(const ServiceChoice& service, const aws::VpcEndpoint& endpoint) {
-    const std::string subject = "services." + service.short_name;
-    if (!endpoint.private_dns_enabled) {
-      problem(subject, fmt::format("endpoint {} exists with private DNS off; turn it on (or delete the "
-                                   "endpoint) so Datadog's names resolve to it",
-                                   endpoint.id));
+  // An endpoint that exists but differs (subnets missing, private DNS the
+  // wrong way for the mode, our group not attached) is changed in place with
+  // ModifyVpcEndpoint, never re-created: its DNS names stay the same.
+  void plan_endpoint_changes(std::size_t index, const ServiceChoice& service, const aws::VpcEndpoint& endpoint) {
+    const Placement& placement = placements_[index];
+    std::vector<std::string> missing_subnets;
+    for (const auto& id : placement.subnet_ids) {
+      if (!contains(endpoint.subnet_ids, id)) missing_subnets.push_back(id);
     }
-    std::vector<std::string> missing;
-    for (const auto& id : config_.endpoint_vpc.subnet_ids) {
-      if (std::find(endpoint.subnet_ids.begin(), endpoint.subnet_ids.end(), id) == endpoint.subnet_ids.end()) {
-        missing.push_back(id);
+    const auto& group = placement_state(index).security_group;
+    const bool group_missing =
+        !group || std::none_of(endpoint.groups.begin(), endpoint.groups.end(),
+                               [&](const aws::SecurityGroupRef& ref) { return ref.group_id == group->id; });
+    const bool dns_differs = endpoint.private_dns_enabled != placement.private_dns;
+    if (missing_subnets.empty() && !group_missing && !dns_differs) return;
+    std::vector<std::string> changes;
+    if (!missing_subnets.empty()) changes.push_back(fmt::format("add subnet(s) {}", fmt::join(missing_subnets, ", ")));
+    if (group_missing) changes.push_back(fmt::format("attach security group {}", config_.security_group_name));
+    if (dns_differs) changes.push_back(fmt::format("turn private DNS {}", placement.private_dns ? "on" : "off"));
+    Action modify = make_action(ActionKind::modify_endpoint,
+                                fmt::format("change endpoint {} for {}: {}", endpoint.id, service.short_name,
+                                            fmt::join(changes, ", ")),
+                                placement_target(index));
+    modify.placement = index;
+    modify.endpoint_id = endpoint.id;
+    modify.service = service;
+    modify.subnet_ids = std::move(missing_subnets);
+    modify.attach_group = group_missing;  // the group's id, or empty: the one this apply creates
+    if (group) modify.security_group_id = group->id;
+    modify.private_dns = placement.private_dns;
+    plan_.actions.push_back(std::move(modify));
+  }
+
+  // ------------------------------------------------------------ peering
+
+  const ObservedVpc* endpoint_vpc() const {
+    const auto& vpc = placement_state(0).vpc;
+    return vpc ? &*vpc : nullptr;
+  }
+
+  void plan_peering(const AgentVpc& agent) {
+    const auto found = state_.agent_vpcs.find(agent.vpc_id);
+    const ObservedVpc* ours = endpoint_vpc();
+    if (found == state_.agent_vpcs.end() || ours == nullptr) return;  // already a problem
+    const ObservedVpc& theirs = found->second;
+    const aws::VpcPeeringConnection* peering = find_peering(state_, ours->id, agent.vpc_id);
+    std::string peering_id;
+    if (peering == nullptr) {
+      plan_create_peering(agent, theirs);
+      plan_accept(agent, "");
+    } else {
+      peering_id = peering->id;
+      plan_.keeps.push_back({fmt::format("peering {} <-> {} ({})", ours->id, agent.vpc_id, peering->status_code),
+                             peering->id, is_managed(peering->tags)});
+      if (!plan_existing_peering(agent, *peering)) return;
+    }
+    plan_routes(config_.endpoint_vpc.vpc_id, {config_.endpoint_vpc.region, std::nullopt}, theirs.cidr_block, agent,
+                peering_id);
+    plan_routes(agent.vpc_id, agent_target(agent), ours->cidr_block, agent, peering_id);
+  }
+
+  void plan_create_peering(const AgentVpc& agent, const ObservedVpc& theirs) {
+    const bool other_account = is_other_account(state_, agent.vpc_id);
+    Action create = make_action(
+        ActionKind::create_peering,
+        fmt::format("create peering {} ({}) -> {} ({}{})", config_.endpoint_vpc.vpc_id, config_.endpoint_vpc.region,
+                    agent.vpc_id, agent.region, other_account ? ", account " + theirs.owner_id : ""),
+        {config_.endpoint_vpc.region, std::nullopt});
+    create.vpc_id = config_.endpoint_vpc.vpc_id;
+    create.peer_vpc_id = agent.vpc_id;
+    create.peer_region = agent.region;
+    if (other_account) create.peer_owner_id = theirs.owner_id;
+    create.tags = managed_tags(config_, "datadog-privatelink-" + agent.vpc_id);
+    plan_.actions.push_back(std::move(create));
+  }
+
+  void plan_accept(const AgentVpc& agent, const std::string& peering_id) {
+    Action accept = make_action(ActionKind::accept_peering,
+                                fmt::format("accept the peering in {} ({}{})", agent.vpc_id, agent.region,
+                                            agent.profile ? ", profile " + *agent.profile : ""),
+                                agent_target(agent));
+    accept.peer_vpc_id = agent.vpc_id;
+    accept.peer_region = agent.region;
+    accept.peering_id = peering_id;
+    plan_.actions.push_back(std::move(accept));
+  }
+
+  // Returns whether routes can be planned over it.
+  bool plan_existing_peering(const AgentVpc& agent, const aws::VpcPeeringConnection& peering) {
+    const std::string& status = peering.status_code;
+    if (status == "active" || status == "provisioning") return true;
+    if (status == "pending-acceptance" || status == "initiating-request") {
+      plan_accept(agent, peering.id);
+      return true;
+    }
+    problem(fmt::format("peering {}", peering.id),
+            fmt::format("is {}{}; delete it and run apply again", status,
+                        peering.status_message.empty() ? "" : " (" + peering.status_message + ")"));
+    return false;
+  }
+
+  // Every route table of the VPC gets a route to the other side: subnets
+  // may use any of them, and a missing one is a silent black hole.
+  void plan_routes(const std::string& vpc_id, const CallTarget& target, const std::string& destination,
+                   const AgentVpc& agent, const std::string& peering_id) {
+    const auto tables = state_.route_tables.find(vpc_id);
+    if (tables == state_.route_tables.end() || tables->second.empty()) {
+      problem(vpc_id, "has no route table (DescribeRouteTables found none): routes over the peering cannot be added");
+      return;
+    }
+    for (const auto& table : tables->second) plan_route(table, target, destination, agent, peering_id);
+  }
+
+  void plan_route(const aws::RouteTable& table, const CallTarget& target, const std::string& destination,
+                  const AgentVpc& agent, const std::string& peering_id) {
+    for (const auto& route : table.routes) {
+      if (route.destination_cidr_block != destination) continue;
+      if (!peering_id.empty() && route.vpc_peering_connection_id == peering_id) {
+        plan_.keeps.push_back({fmt::format("route {} -> {} in {}", destination, peering_id, table.id), table.id,
+                               false});
+        return;
       }
+      problem(table.id, fmt::format("already routes {} to {}; provision does not replace routes it did not make",
+                                    destination, route_target(route)));
+      return;
     }
-    if (!missing.empty()) {
-      problem(subject, fmt::format("endpoint {} is not in subnet(s) {}; add them to it (or delete the endpoint)",
-                                   endpoint.id, fmt::join(missing, ", ")));
+    Action create = make_action(ActionKind::create_route,
+                                fmt::format("add route {} -> {} in {} ({})", destination,
+                                            peering_id.empty() ? "the new peering" : peering_id, table.id,
+                                            table.vpc_id),
+                                target);
+    create.route_table_id = table.id;
+    create.destination_cidr = destination;
+    create.peering_id = peering_id;
+    create.peer_vpc_id = agent.vpc_id;
+    plan_.actions.push_back(std::move(create));
+  }
+
+  static std::string route_target(const aws::Route& route) {
+    if (!route.vpc_peering_connection_id.empty()) return route.vpc_peering_connection_id;
+    if (!route.gateway_id.empty()) return route.gateway_id;
+    return "another target";
+  }
+
+  // ------------------------------------------------------------ zones
+
+  void plan_zone(const ServiceChoice& service) {
+    const std::string name = private_dns_name(state_, service.service_name);
+    if (name.empty()) {
+      if (find_service_anywhere(service.service_name)) {
+        problem("services." + service.short_name,
+                fmt::format("{} has no private DNS name in DescribeVpcEndpointServices: there is no name "
+                            "for a private zone",
+                            service.service_name));
+      }
+      return;
     }
+    const ObservedZone* zone = find_zone(config_, state_, name);
+    const aws::ZoneVpc endpoint_vpc{config_.endpoint_vpc.region, config_.endpoint_vpc.vpc_id};
+    std::string zone_id;
+    if (zone == nullptr) {
+      Action create = make_action(ActionKind::create_zone,
+                                  fmt::format("create private zone {} for {}, associated with {}", name,
+                                              service.short_name, endpoint_vpc.vpc_id),
+                                  {config_.endpoint_vpc.region, std::nullopt});
+      create.zone_name = name;
+      create.zone_vpc = endpoint_vpc;
+      create.service = service;
+      create.tags = managed_tags(config_, name, service.short_name);
+      plan_.actions.push_back(std::move(create));
+    } else {
+      zone_id = zone->zone.id;
+      plan_.keeps.push_back({fmt::format("private zone {}", name), zone_id, is_managed(zone->tags)});
+    }
+    plan_alias(service, name, zone_id, zone);
+    if (zone != nullptr && !is_associated(*zone, endpoint_vpc)) plan_association(name, zone_id, zone, endpoint_vpc, {});
+    for (const auto& agent : config_.agent_vpcs) {
+      if (!is_peered(config_, agent) || !state_.agent_vpcs.contains(agent.vpc_id)) continue;
+      plan_association(name, zone_id, zone, {agent.region, agent.vpc_id}, agent);
+    }
+  }
+
+  bool find_service_anywhere(const std::string& service_name) const {
+    const auto& services = placement_state(0).services;
+    const auto found = services.find(service_name);
+    return found != services.end() && found->second.found;
+  }
+
+  void plan_alias(const ServiceChoice& service, const std::string& name, const std::string& zone_id,
+                  const ObservedZone* zone) {
+    const aws::VpcEndpoint* endpoint = find_endpoint(placement_state(0), service.service_name);
+    const bool current = zone != nullptr && zone->apex_a && zone->apex_a->alias && endpoint != nullptr &&
+                         !endpoint->dns_entries.empty() &&
+                         same_dns_name(zone->apex_a->alias->dns_name, endpoint->dns_entries.front().dns_name);
+    if (current) return;
+    Action upsert = make_action(ActionKind::upsert_alias,
+                                fmt::format("point {} (A, alias) at the {} endpoint's regional DNS name", name,
+                                            service.short_name),
+                                {config_.endpoint_vpc.region, std::nullopt});
+    upsert.zone_name = name;
+    upsert.zone_id = zone_id;
+    upsert.service = service;
+    plan_.actions.push_back(std::move(upsert));
+  }
+
+  // Same account: one AssociateVPCWithHostedZone. Another account: the zone
+  // owner authorizes, the VPC owner associates, the owner deletes the
+  // authorization (it is single-use; AWS recommends removing it).
+  void plan_association(const std::string& name, const std::string& zone_id, const ObservedZone* zone,
+                        const aws::ZoneVpc& vpc, const std::optional<AgentVpc>& agent) {
+    const bool other_account = agent && is_other_account(state_, agent->vpc_id);
+    const bool associated = zone != nullptr && is_associated(*zone, vpc);
+    const bool authorized = zone != nullptr && std::find(zone->authorizations.begin(), zone->authorizations.end(),
+                                                         vpc) != zone->authorizations.end();
+    const CallTarget owner{config_.endpoint_vpc.region, std::nullopt};
+    if (!associated && other_account && !authorized) {
+      push_zone_action(ActionKind::authorize_association,
+                       fmt::format("authorize {} ({}, account {}) to associate with {}", vpc.vpc_id, vpc.region,
+                                   state_.agent_vpcs.at(vpc.vpc_id).owner_id, name),
+                       owner, name, zone_id, vpc);
+    }
+    if (!associated) {
+      push_zone_action(ActionKind::associate_zone,
+                       fmt::format("associate {} ({}) with {}", vpc.vpc_id, vpc.region, name),
+                       agent ? agent_target(*agent) : owner, name, zone_id, vpc);
+    }
+    if (other_account && (!associated || authorized)) {
+      push_zone_action(ActionKind::delete_authorization,
+                       fmt::format("delete the used authorization of {} on {}", vpc.vpc_id, name), owner, name,
+                       zone_id, vpc);
+    }
+  }
+
+  void push_zone_action(ActionKind kind, std::string description, const CallTarget& target, const std::string& name,
+                        const std::string& zone_id, const aws::ZoneVpc& vpc) {
+    Action action = make_action(kind, std::move(description), target);
+    action.zone_name = name;
+    action.zone_id = zone_id;
+    action.zone_vpc = vpc;
+    plan_.actions.push_back(std::move(action));
   }
 
   const ProvisionConfig& config_;
   const ObservedState& state_;
+  const std::vector<Placement> placements_;
   Plan plan_;
 };
+
+bool same_text(const std::string& left, const char* right) { return strcasecmp(left.c_str(), right) == 0; }
 
 }  // namespace
 
 const char* to_string(ActionKind kind) {
   switch (kind) {
+    case ActionKind::turn_on_vpc_dns: return "turn-on-vpc-dns";
     case ActionKind::create_security_group: return "create-security-group";
     case ActionKind::authorize_ingress: return "authorize-ingress";
     case ActionKind::create_endpoint: return "create-endpoint";
+    case ActionKind::modify_endpoint: return "modify-endpoint";
+    case ActionKind::create_peering: return "create-peering";
+    case ActionKind::accept_peering: return "accept-peering";
+    case ActionKind::create_route: return "create-route";
+    case ActionKind::create_zone: return "create-zone";
+    case ActionKind::upsert_alias: return "upsert-alias";
+    case ActionKind::authorize_association: return "authorize-association";
+    case ActionKind::associate_zone: return "associate-zone";
+    case ActionKind::delete_authorization: return "delete-authorization";
   }
   return "?";
 }
 
-Plan make_plan(const ProvisionConfig& config, const ObservedState& state) {
-  return Planner(config, state).run();
+bool is_dns_action(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::create_zone:
+    case ActionKind::upsert_alias:
+    case ActionKind::authorize_association:
+    case ActionKind::associate_zone:
+    case ActionKind::delete_authorization: return true;
+    default: return false;
+  }
 }
+
+bool is_dead_peering_state(const std::string& status_code) {
+  for (const char* dead : {"deleting", "deleted", "rejected", "failed", "expired"}) {
+    if (same_text(status_code, dead)) return true;
+  }
+  return false;
+}
+
+Plan make_plan(const ProvisionConfig& config, const ObservedState& state) { return Planner(config, state).run(); }
 
 std::vector<aws::Tag> managed_tags(const ProvisionConfig& config, const std::string& name,
                                    const std::string& service_short_name) {
@@ -260,24 +588,30 @@ bool is_managed(const std::vector<aws::Tag>& tags) {
                      [](const aws::Tag& tag) { return tag.key == managed_tag && tag.value == "true"; });
 }
 
-std::vector<std::string> agent_cidrs(const ProvisionConfig& config, const ObservedState& state) {
+bool is_ours(const ProvisionConfig& config, const std::vector<aws::Tag>& tags) {
+  const bool this_site = std::any_of(tags.begin(), tags.end(), [&](const aws::Tag& tag) {
+    return tag.key == site_tag && tag.value == config.site_domain;
+  });
+  return is_managed(tags) && this_site;
+}
+
+std::vector<std::string> admitted_cidrs(const Placement& placement, const ObservedState& state) {
   std::vector<std::string> cidrs;
-  for (const auto& agent : config.agent_vpcs) {
-    const auto found = state.agent_vpcs.find(agent.vpc_id);
+  for (const auto& vpc_id : placement.admitted_vpc_ids) {
+    const auto found = state.agent_vpcs.find(vpc_id);
     if (found == state.agent_vpcs.end()) continue;
     const std::string& cidr = found->second.cidr_block;
-    if (std::find(cidrs.begin(), cidrs.end(), cidr) == cidrs.end()) cidrs.push_back(cidr);
+    if (!contains(cidrs, cidr)) cidrs.push_back(cidr);
   }
   return cidrs;
 }
 
-std::vector<std::string> missing_ingress(const aws::SecurityGroup& group,
-                                         const std::vector<std::string>& wanted) {
+std::vector<std::string> missing_ingress(const aws::SecurityGroup& group, const std::vector<std::string>& wanted) {
   std::set<std::string> admitted;
   for (const auto& permission : group.ingress) {
     const bool all_traffic = permission.protocol == "-1";
-    const bool covers_443 = permission.protocol == "tcp" && permission.from_port <= https_port &&
-                            permission.to_port >= https_port;
+    const bool covers_443 =
+        permission.protocol == "tcp" && permission.from_port <= https_port && permission.to_port >= https_port;
     if (all_traffic || covers_443) admitted.insert(permission.cidrs.begin(), permission.cidrs.end());
   }
   std::vector<std::string> missing;
@@ -286,5 +620,72 @@ std::vector<std::string> missing_ingress(const aws::SecurityGroup& group,
   }
   return missing;
 }
+
+const aws::VpcEndpoint* find_endpoint(const PlacementState& placement, const std::string& service_name) {
+  for (const auto& endpoint : placement.endpoints) {
+    if (endpoint.service_name == service_name) return &endpoint;
+  }
+  return nullptr;
+}
+
+const aws::VpcPeeringConnection* find_peering(const ObservedState& state, const std::string& endpoint_vpc_id,
+                                              const std::string& agent_vpc_id) {
+  for (const auto& peering : state.peerings) {
+    if (is_dead_peering_state(peering.status_code)) continue;
+    const bool forward = peering.requester.vpc_id == endpoint_vpc_id && peering.accepter.vpc_id == agent_vpc_id;
+    const bool backward = peering.requester.vpc_id == agent_vpc_id && peering.accepter.vpc_id == endpoint_vpc_id;
+    if (forward || backward) return &peering;
+  }
+  return nullptr;
+}
+
+const ObservedZone* find_zone(const ProvisionConfig& config, const ObservedState& state, const std::string& name) {
+  const auto found = state.zones.find(name);
+  if (found == state.zones.end()) return nullptr;
+  for (const auto& zone : found->second) {
+    if (is_ours(config, zone.tags)) return &zone;
+  }
+  const aws::ZoneVpc endpoint_vpc{config.endpoint_vpc.region, config.endpoint_vpc.vpc_id};
+  for (const auto& zone : found->second) {
+    if (is_associated(zone, endpoint_vpc)) return &zone;
+  }
+  return nullptr;
+}
+
+std::string private_dns_name(const ObservedState& state, const std::string& service_name) {
+  if (state.placements.empty()) return {};
+  const auto& services = state.placements.front().services;
+  const auto found = services.find(service_name);
+  if (found == services.end() || !found->second.found) return {};
+  std::string name = found->second.private_dns_name;
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  return name;
+}
+
+bool same_dns_name(std::string_view left, std::string_view right) {
+  if (!left.empty() && left.back() == '.') left.remove_suffix(1);
+  if (!right.empty() && right.back() == '.') right.remove_suffix(1);
+  return left.size() == right.size() && strncasecmp(left.data(), right.data(), left.size()) == 0;
+}
+
+bool cidrs_overlap(const std::string& left_text, const std::string& right_text) {
+  auto left = checks::Cidr::parse(left_text);
+  auto right = checks::Cidr::parse(right_text);
+  if (!left || !right) return false;
+  return left->contains(right->base()) || right->contains(left->base());
+}
+
+bool is_associated(const ObservedZone& zone, const aws::ZoneVpc& vpc) {
+  return std::find(zone.vpcs.begin(), zone.vpcs.end(), vpc) != zone.vpcs.end();
+}
+
+bool is_other_account(const ObservedState& state, const std::string& agent_vpc_id) {
+  const auto agent = state.agent_vpcs.find(agent_vpc_id);
+  if (agent == state.agent_vpcs.end() || state.placements.empty() || !state.placements.front().vpc) return false;
+  const std::string& ours = state.placements.front().vpc->owner_id;
+  return !ours.empty() && !agent->second.owner_id.empty() && ours != agent->second.owner_id;
+}
+
+CallTarget agent_target(const AgentVpc& agent) { return {agent.region, agent.profile}; }
 
 }  // namespace provision

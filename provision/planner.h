@@ -1,10 +1,20 @@
 #pragma once
 // The pure part of `provision plan`: finalized config + observed AWS state ->
-// what to create, what to keep, and why it cannot go ahead. No I/O, so every
-// rule is unit-tested with hand-built states. Same-region mode only for now.
+// what to create or change, what to keep, and why it cannot go ahead. No
+// I/O, so every rule is unit-tested with hand-built states.
+//
+// Actions come in the order apply runs them: VPC DNS attributes, then per
+// placement the security group, its 443 rule and the endpoints; then (peering
+// mode) peerings, their acceptance and routes both ways; then the private
+// zones, their apex aliases and the Agent VPC associations. apply waits for
+// the endpoints to be available before the first DNS action, so that no
+// name points at an endpoint that does not answer yet.
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "aws/ec2.h"
+#include "aws/route53.h"
 #include "provision/observed_state.h"
 #include "provision/provision_config.h"
 
@@ -15,19 +25,63 @@ inline constexpr const char* managed_tag = "privatelink-sidecar:managed";
 inline constexpr const char* site_tag = "privatelink-sidecar:site";
 inline constexpr const char* service_tag = "privatelink-sidecar:service";
 
-enum class ActionKind { create_security_group, authorize_ingress, create_endpoint };
+enum class ActionKind {
+  turn_on_vpc_dns,
+  create_security_group,
+  authorize_ingress,
+  create_endpoint,
+  modify_endpoint,
+  create_peering,
+  accept_peering,
+  create_route,
+  create_zone,
+  upsert_alias,
+  authorize_association,
+  associate_zone,
+  delete_authorization,
+};
 const char* to_string(ActionKind kind);
+// Zone and record actions: they need the endpoints available first.
+bool is_dns_action(ActionKind kind);
+
+// Which account and region a call goes to.
+struct CallTarget {
+  std::string region;
+  std::optional<std::string> profile;  // none: the default chain (the endpoint VPC's account)
+};
 
 struct Action {
   ActionKind kind = ActionKind::create_security_group;
   std::string description;  // one line for people
-  // authorize_ingress, create_endpoint: the group, or empty for "the group
-  // this apply creates".
+  CallTarget target;
+  std::size_t placement = 0;  // security group and endpoint actions
+
+  std::string vpc_id;  // turn_on_vpc_dns; create_peering: the requester (endpoint VPC)
+  aws::VpcAttribute attribute = aws::VpcAttribute::enable_dns_support;  // turn_on_vpc_dns
+
+  // authorize_ingress, create_endpoint, modify_endpoint: the group, or empty
+  // for "the group this apply creates in the placement".
   std::string security_group_id;
   std::vector<std::string> cidrs;  // authorize_ingress
-  ServiceChoice service;           // create_endpoint
-  std::vector<std::string> subnet_ids;
-  std::vector<aws::Tag> tags;      // create_*: the full tag set
+  ServiceChoice service;           // create_endpoint, upsert_alias
+  std::vector<std::string> subnet_ids;  // create_endpoint; modify_endpoint: to add
+  bool private_dns = false;             // create_endpoint, modify_endpoint
+  std::string endpoint_id;              // modify_endpoint
+  bool attach_group = false;            // modify_endpoint: add security_group_id
+
+  // create_peering, accept_peering, create_route: the Agent VPC's side.
+  std::string peer_vpc_id;
+  std::string peer_region;
+  std::string peer_owner_id;  // set when it is another account
+  std::string peering_id;     // empty: the one this apply creates for peer_vpc_id
+  std::string route_table_id;     // create_route
+  std::string destination_cidr;   // create_route
+
+  std::string zone_name;  // zone actions
+  std::string zone_id;    // empty: the one this apply creates for zone_name
+  aws::ZoneVpc zone_vpc;  // create_zone: its first VPC; association actions: the VPC
+
+  std::vector<aws::Tag> tags;  // create_*: the full tag set
 };
 
 // Something already in place that matches the config.
@@ -59,10 +113,31 @@ Plan make_plan(const ProvisionConfig& config, const ObservedState& state);
 std::vector<aws::Tag> managed_tags(const ProvisionConfig& config, const std::string& name,
                                    const std::string& service_short_name = {});
 bool is_managed(const std::vector<aws::Tag>& tags);
-// The Agent VPC CIDRs the group must admit on 443, in config order, unique.
-std::vector<std::string> agent_cidrs(const ProvisionConfig& config, const ObservedState& state);
+// Ours = managed and this site's (destroy and zone adoption use it).
+bool is_ours(const ProvisionConfig& config, const std::vector<aws::Tag>& tags);
+// The CIDRs a placement's group must admit on 443, in config order, unique.
+std::vector<std::string> admitted_cidrs(const Placement& placement, const ObservedState& state);
 // The CIDRs in `wanted` the group does not yet admit on tcp/443.
 std::vector<std::string> missing_ingress(const aws::SecurityGroup& group,
                                          const std::vector<std::string>& wanted);
+
+// Lookups shared by the planner, the verifier and apply.
+const aws::VpcEndpoint* find_endpoint(const PlacementState& placement, const std::string& service_name);
+const aws::VpcPeeringConnection* find_peering(const ObservedState& state, const std::string& endpoint_vpc_id,
+                                              const std::string& agent_vpc_id);
+// The zone provision uses for `name`: ours first, else one already associated
+// with the endpoint VPC (adopted, reported as not ours).
+const ObservedZone* find_zone(const ProvisionConfig& config, const ObservedState& state, const std::string& name);
+// The private DNS name of a service as the endpoint VPC's region reports it,
+// without a trailing dot; empty when unknown.
+std::string private_dns_name(const ObservedState& state, const std::string& service_name);
+// "api.datadoghq.com." and "api.datadoghq.com" are the same name.
+bool same_dns_name(std::string_view left, std::string_view right);
+bool is_associated(const ObservedZone& zone, const aws::ZoneVpc& vpc);
+// Unparseable CIDRs count as not overlapping (AWS never returns them).
+bool cidrs_overlap(const std::string& left, const std::string& right);
+// True when the Agent VPC belongs to another account than the endpoint VPC.
+bool is_other_account(const ObservedState& state, const std::string& agent_vpc_id);
+CallTarget agent_target(const AgentVpc& agent);
 
 }  // namespace provision

@@ -6,12 +6,13 @@
 #include <iostream>
 
 #include "aws/curl_transport.h"
-#include "aws/ec2.h"
+#include "provision/aws_clients.h"
 #include "provision/destroy.h"
 #include "provision/executor.h"
 #include "provision/iam_policy.h"
 #include "provision/report.h"
 #include "provision/state_reader.h"
+#include "provision/verify.h"
 
 namespace provision {
 namespace {
@@ -24,24 +25,28 @@ constexpr int exit_declined = 4;
 
 struct Session {
   ProvisionConfig config;
-  std::unique_ptr<aws::AwsClient> client;
-  std::unique_ptr<aws::Ec2Client> ec2;
+  std::unique_ptr<AwsClients> clients;
 };
 
-// Nothing here prints credentials: resolver errors name only where it looked.
+// Credentials are resolved on first use per profile; errors name only where
+// they were looked for, never their values.
 Expected<Session> open_session(const ProvisionCommandOptions& options, const aws::EnvironmentLookup& environment) {
   auto config = load_provision_config(options.config_path);
   if (!config) return config.error();
-  aws::CredentialOptions credential_options;
-  credential_options.profile = options.profile;
-  auto credentials = aws::resolve_credentials(environment, credential_options);
-  if (!credentials) return credentials.error().with_prefix("AWS credentials: ");
-  auto endpoint = aws::resolve_endpoint(aws::Service::ec2, config->endpoint_vpc.region, environment);
-  if (!endpoint) return endpoint.error();
-  Session session{std::move(*config), nullptr, nullptr};
-  session.client = std::make_unique<aws::AwsClient>(aws::curl_fetcher(), std::move(*credentials));
-  session.ec2 = std::make_unique<aws::Ec2Client>(*session.client, *endpoint);
+  Session session{std::move(*config), nullptr};
+  session.clients = std::make_unique<AwsClients>(aws::curl_fetcher(), environment, options.profile);
   return session;
+}
+
+// --endpoint-url wins over the AWS_ENDPOINT_URL* variables, as in the SDKs.
+aws::EnvironmentLookup with_endpoint_flag(const aws::EnvironmentLookup& environment,
+                                          const std::optional<std::string>& endpoint_url) {
+  if (!endpoint_url) return environment;
+  return [environment, url = *endpoint_url](const std::string& name) -> std::optional<std::string> {
+    if (name == "AWS_ENDPOINT_URL") return url;
+    if (name.starts_with("AWS_ENDPOINT_URL_")) return std::nullopt;
+    return environment(name);
+  };
 }
 
 int fail(std::ostream& err, const Error& error, int code) {
@@ -63,38 +68,58 @@ bool confirmed(const ProvisionCommandOptions& options, std::size_t changes, std:
   return answer == "y" || answer == "yes";
 }
 
-int run_apply(const ProvisionCommandOptions& options, const Session& session, const Plan& plan, std::istream& in,
+// On a failure: what was done so far, what failed, and how to go on.
+void print_done(const std::vector<std::string>& done, const char* verb, std::ostream& out) {
+  out << fmt::format("{}: {} change(s) made before the failure:\n", verb, done.size());
+  for (const auto& line : done) out << "  done  " << line << "\n";
+}
+
+int run_apply(const ProvisionCommandOptions& options, Session& session, const Plan& plan, std::istream& in,
               std::ostream& out, std::ostream& err) {
   if (!plan.ok()) return exit_not_ok;
   if (!plan.actions.empty() && !confirmed(options, plan.actions.size(), in, out)) return exit_declined;
   ApplyOptions apply_options;
   // Progress goes to stderr so that --output json keeps stdout parseable.
   apply_options.progress = [&err](const std::string& line) { err << line << "\n"; };
-  auto applied = apply_plan(session.config, plan, *session.ec2, apply_options);
-  if (!applied) return fail(err, applied.error(), exit_aws);
-  out << fmt::format("apply: {} change(s) made; {} endpoint(s) available\n", applied->done.size(),
-                     applied->endpoint_ids.size());
+  const ApplyReport applied = apply_plan(session.config, plan, *session.clients, apply_options);
+  if (!applied.ok()) {
+    print_done(applied.done, "apply", err);
+    err << "apply: run `provision apply` again to resume; `provision plan` shows what is left\n";
+    return fail(err, *applied.failure, exit_aws);
+  }
+  if (plan.actions.empty()) {
+    out << fmt::format("apply: nothing to change; {} endpoint(s) available\n", applied.endpoint_ids.size());
+  } else {
+    out << fmt::format("apply: {} change(s) made; {} endpoint(s) available\n", applied.done.size(),
+                       applied.endpoint_ids.size());
+  }
   return exit_ok;
 }
 
-// Only what carries our tags and the site's, in the endpoint VPC.
-int run_destroy_action(const ProvisionCommandOptions& options, const Session& session, std::istream& in,
+// Only what carries our tags and the site's.
+int run_destroy_action(const ProvisionCommandOptions& options, Session& session, std::istream& in,
                        std::ostream& out, std::ostream& err) {
-  auto state = read_destroy_state(session.config, *session.ec2);
+  auto state = read_destroy_state(session.config, *session.clients);
   if (!state) return fail(err, state.error(), exit_aws);
   const DestroyPlan plan = make_destroy_plan(session.config, *state);
-  out << format_destroy_plan_text(plan);
+  out << (options.json ? format_destroy_plan_json(plan) : format_destroy_plan_text(plan));
   if (plan.empty()) {
-    out << fmt::format("destroy: nothing to do (nothing tagged {}=true for {} in {})\n", managed_tag,
-                       session.config.site_domain, session.config.endpoint_vpc.vpc_id);
+    if (!options.json) {
+      out << fmt::format("destroy: nothing to do (nothing tagged {}=true for {})\n", managed_tag,
+                         session.config.site_domain);
+    }
     return plan.problems.empty() ? exit_ok : exit_not_ok;
   }
-  if (!confirmed(options, plan.endpoints.size() + plan.groups.size(), in, out)) return exit_declined;
+  if (!confirmed(options, plan.size(), in, out)) return exit_declined;
   DestroyOptions destroy_options;
   destroy_options.progress = [&err](const std::string& line) { err << line << "\n"; };
-  auto destroyed = run_destroy(session.config, plan, *session.ec2, destroy_options);
-  if (!destroyed) return fail(err, destroyed.error(), exit_aws);
-  out << fmt::format("destroy: {} resource(s) deleted\n", destroyed->done.size());
+  const DestroyReport destroyed = run_destroy(session.config, plan, *session.clients, destroy_options);
+  if (!destroyed.ok()) {
+    print_done(destroyed.done, "destroy", err);
+    err << "destroy: run `provision destroy` again to go on\n";
+    return fail(err, *destroyed.failure, exit_aws);
+  }
+  if (!options.json) out << fmt::format("destroy: {} resource(s) deleted\n", destroyed.done.size());
   return plan.problems.empty() ? exit_ok : exit_not_ok;
 }
 
@@ -103,7 +128,7 @@ int run_destroy_action(const ProvisionCommandOptions& options, const Session& se
 int run_provision_command(const ProvisionCommandOptions& options, const aws::EnvironmentLookup& environment,
                           std::istream& in, std::ostream& out, std::ostream& err) {
   if (options.action == "iam-policy") {  // no file, no credentials, no AWS call
-    out << same_region_iam_policy_json();
+    out << iam_policy_json(options.agent_account ? PolicyAccount::agent : PolicyAccount::endpoint);
     return exit_ok;
   }
   if (options.action != "plan" && options.action != "apply" && options.action != "verify" &&
@@ -111,13 +136,13 @@ int run_provision_command(const ProvisionCommandOptions& options, const aws::Env
     err << "provision: unknown action '" << options.action << "' (plan, apply, verify, destroy or iam-policy)\n";
     return exit_usage;
   }
-  auto session = open_session(options, environment);
+  auto session = open_session(options, with_endpoint_flag(environment, options.endpoint_url));
   if (!session) return fail(err, session.error(), session.error().code == checks::ErrorCode::config ? exit_usage : exit_aws);
   if (options.action == "destroy") return run_destroy_action(options, *session, in, out, err);
-  auto state = read_state(session->config, *session->ec2);
+  auto state = read_state(session->config, *session->clients);
   if (!state) return fail(err, state.error(), exit_aws);
   if (options.action == "verify") {
-    const Checklist checklist = verify_same_region(session->config, *state);
+    const Checklist checklist = verify(session->config, *state);
     out << (options.json ? format_checklist_json(checklist) : format_checklist_text(checklist));
     return checklist.ok() ? exit_ok : exit_not_ok;
   }

@@ -1,7 +1,6 @@
 #pragma once
 // `privatelink-sidecar provision plan|apply|verify|destroy --config provision.yaml`
-// and `provision iam-policy` (no file, no credentials)
-// for same-region mode, minus the CLI11 wiring (sidecar/main.cpp adds the
+// and `provision iam-policy` (no file, no credentials), minus the CLI11 wiring (sidecar/main.cpp adds the
 // subcommand and fills these options).
 #include <iosfwd>
 #include <optional>
@@ -17,6 +16,8 @@ struct ProvisionCommandOptions {
   bool yes = false;   // apply / destroy without asking
   bool json = false;  // --output json
   std::optional<std::string> profile;  // AWS profile for the endpoint VPC's account
+  std::optional<std::string> endpoint_url;  // --endpoint-url: every AWS call goes there
+  bool agent_account = false;  // iam-policy: the Agent VPCs' account's policy
 };
 
 // Exit codes: 0 done / all checks ok, 1 plan problems or failed checks,

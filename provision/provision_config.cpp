@@ -20,13 +20,15 @@ using sidecar::read_optional;
 
 Expected<RawAgentVpc> read_agent_vpc(const YamlReader& reader, const YAML::Node& node,
                                      const std::string& path) {
-  SIDECAR_TRY(reader.require_map(node, path, {"region", "vpc_id", "profile"}));
+  SIDECAR_TRY(reader.require_map(node, path, {"region", "vpc_id", "profile", "subnet_ids"}));
   RawAgentVpc vpc;
   vpc.where = reader.locate(node);
   auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
   SIDECAR_TRY(read_optional(node, "region", path, vpc.region, string));
   SIDECAR_TRY(read_optional(node, "vpc_id", path, vpc.vpc_id, string));
   SIDECAR_TRY(read_optional(node, "profile", path, vpc.profile, string));
+  SIDECAR_TRY(read_optional(node, "subnet_ids", path, vpc.subnet_ids,
+                            [&](const YAML::Node& n, const std::string& p) { return reader.read_string_list(n, p); }));
   return vpc;
 }
 
@@ -76,10 +78,13 @@ Expected<void> read_security_group(const YamlReader& reader, const YAML::Node& n
 
 Expected<void> read_root(const YamlReader& reader, const YAML::Node& root, RawProvisionConfig& raw) {
   SIDECAR_TRY(reader.require_map(
-      root, "", {"site", "mode", "services", "endpoint_vpc", "agent_vpcs", "security_group", "tags"}));
+      root, "", {"site", "mode", "services", "endpoint_vpc", "agent_vpcs", "security_group", "turn_on_vpc_dns",
+                 "tags"}));
   auto string = [&](const YAML::Node& n, const std::string& p) { return reader.read_string(n, p); };
   SIDECAR_TRY(read_optional(root, "site", "", raw.site, string));
   SIDECAR_TRY(read_optional(root, "mode", "", raw.mode, string));
+  SIDECAR_TRY(read_optional(root, "turn_on_vpc_dns", "", raw.turn_on_vpc_dns,
+                            [&](const YAML::Node& n, const std::string& p) { return reader.read_bool(n, p); }));
   SIDECAR_TRY(read_optional(root, "services", "", raw.services,
                               [&](const YAML::Node& n, const std::string& p) { return reader.read_string_list(n, p); }));
   SIDECAR_TRY(read_optional(root, "agent_vpcs", "", raw.agent_vpcs,
@@ -161,22 +166,44 @@ Expected<std::vector<ServiceChoice>> finalize_services(const RawProvisionConfig&
   return chosen;
 }
 
-Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw) {
-  if (raw.endpoint_vpc_where.file.empty()) return located_error(top_of(raw), "endpoint_vpc", "is required");
+Expected<std::vector<std::string>> finalize_subnets(const std::optional<Located<std::vector<std::string>>>& raw,
+                                                    const Location& parent, const std::string& path) {
+  auto subnets = required(raw, parent, path);
+  if (!subnets) return subnets.error();
+  if (subnets->value.empty()) return located_error(subnets->where, path, "needs at least one subnet (one per AZ)");
+  std::set<std::string> unique(subnets->value.begin(), subnets->value.end());
+  if (unique.size() != subnets->value.size()) return located_error(subnets->where, path, "lists a subnet twice");
+  return subnets->value;
+}
+
+// Cross-region mode puts the endpoints into the Agent VPCs themselves, so an
+// endpoint VPC there would be a second, unused place; it is refused rather
+// than ignored.
+Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw, Mode mode) {
+  const bool given = !raw.endpoint_vpc_where.file.empty();
+  if (mode == Mode::cross_region) {
+    if (!given) return EndpointVpc{};
+    return located_error(raw.endpoint_vpc_where, "endpoint_vpc",
+                        "is not used in mode cross-region (endpoints go into each Agent VPC: give "
+                        "agent_vpcs[].subnet_ids instead)");
+  }
+  if (!given) return located_error(top_of(raw), "endpoint_vpc", "is required");
   auto region = required(raw.endpoint_region, raw.endpoint_vpc_where, "endpoint_vpc.region");
   if (!region) return region.error();
   auto vpc_id = required(raw.endpoint_vpc_id, raw.endpoint_vpc_where, "endpoint_vpc.vpc_id");
   if (!vpc_id) return vpc_id.error();
-  auto subnets = required(raw.subnet_ids, raw.endpoint_vpc_where, "endpoint_vpc.subnet_ids");
+  auto subnets = finalize_subnets(raw.subnet_ids, raw.endpoint_vpc_where, "endpoint_vpc.subnet_ids");
   if (!subnets) return subnets.error();
-  if (subnets->value.empty()) {
-    return located_error(subnets->where, "endpoint_vpc.subnet_ids", "needs at least one subnet (one per AZ)");
-  }
-  std::set<std::string> unique(subnets->value.begin(), subnets->value.end());
-  if (unique.size() != subnets->value.size()) {
-    return located_error(subnets->where, "endpoint_vpc.subnet_ids", "lists a subnet twice");
-  }
-  return EndpointVpc{region->value, vpc_id->value, subnets->value};
+  return EndpointVpc{region->value, vpc_id->value, std::move(*subnets)};
+}
+
+// Only cross-region Agent VPCs hold endpoints, so only they name subnets.
+Expected<std::vector<std::string>> finalize_agent_subnets(const RawAgentVpc& item, Mode mode, const std::string& path) {
+  if (mode == Mode::cross_region) return finalize_subnets(item.subnet_ids, item.where, path + ".subnet_ids");
+  if (!item.subnet_ids) return std::vector<std::string>{};
+  return located_error(item.subnet_ids->where, path + ".subnet_ids",
+                      fmt::format("is only used in mode cross-region (mode {} puts the endpoints into endpoint_vpc)",
+                                  to_string(mode)));
 }
 
 Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& raw, Mode mode,
@@ -203,7 +230,12 @@ Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& ra
     }
     std::optional<std::string> profile;
     if (item.profile) profile = item.profile->value;
-    vpcs.push_back({region->value, vpc_id->value, profile});
+    auto subnets = finalize_agent_subnets(item, mode, path);
+    if (!subnets) return subnets.error();
+    if (std::any_of(vpcs.begin(), vpcs.end(), [&](const AgentVpc& seen) { return seen.vpc_id == vpc_id->value; })) {
+      return located_error(vpc_id->where, path + ".vpc_id", fmt::format("{} is listed twice", vpc_id->value));
+    }
+    vpcs.push_back({region->value, vpc_id->value, profile, std::move(*subnets)});
   }
   return vpcs;
 }
@@ -232,6 +264,29 @@ const char* to_string(Mode mode) {
   return "?";
 }
 
+std::vector<Placement> placements(const ProvisionConfig& config) {
+  std::vector<Placement> result;
+  if (config.mode != Mode::cross_region) {
+    Placement placement{config.endpoint_vpc.region, config.endpoint_vpc.vpc_id, config.endpoint_vpc.subnet_ids,
+                        std::nullopt, "endpoint_vpc", config.mode == Mode::same_region, std::nullopt, {}};
+    for (const auto& agent : config.agent_vpcs) placement.admitted_vpc_ids.push_back(agent.vpc_id);
+    result.push_back(std::move(placement));
+    return result;
+  }
+  for (std::size_t index = 0; index < config.agent_vpcs.size(); ++index) {
+    const AgentVpc& agent = config.agent_vpcs[index];
+    std::optional<std::string> service_region;
+    if (agent.region != config.site_region) service_region = config.site_region;
+    result.push_back({agent.region, agent.vpc_id, agent.subnet_ids, agent.profile,
+                      fmt::format("agent_vpcs[{}]", index), true, service_region, {agent.vpc_id}});
+  }
+  return result;
+}
+
+bool is_peered(const ProvisionConfig& config, const AgentVpc& agent) {
+  return config.mode == Mode::peering && agent.vpc_id != config.endpoint_vpc.vpc_id;
+}
+
 Expected<RawProvisionConfig> parse_provision_config(const std::string& text, const std::string& file) {
   const YamlReader reader(file);
   auto root = reader.load(text);
@@ -256,7 +311,7 @@ Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& ra
   auto services = finalize_services(raw, *site);
   if (!services) return services.error();
   config.services = std::move(*services);
-  auto endpoint = finalize_endpoint_vpc(raw);
+  auto endpoint = finalize_endpoint_vpc(raw, config.mode);
   if (!endpoint) return endpoint.error();
   config.endpoint_vpc = std::move(*endpoint);
   auto agents = finalize_agent_vpcs(raw, config.mode, config.endpoint_vpc);
@@ -264,6 +319,7 @@ Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& ra
   config.agent_vpcs = std::move(*agents);
   config.security_group_name = raw.security_group_name ? raw.security_group_name->value
                                                        : default_security_group_name;
+  config.turn_on_vpc_dns = raw.turn_on_vpc_dns && raw.turn_on_vpc_dns->value;
   auto tags = finalize_tags(raw);
   if (!tags) return tags.error();
   config.extra_tags = std::move(*tags);

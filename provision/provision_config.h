@@ -11,7 +11,11 @@
 //   endpoint_vpc: {region: us-east-1, vpc_id: vpc-1, subnet_ids: [subnet-a, subnet-b]}
 //   agent_vpcs:
 //     - {region: us-east-1, vpc_id: vpc-2, profile: agents}
+//     # cross-region: endpoints go into each Agent VPC, so it names its subnets
+//     # (and endpoint_vpc is not used):
+//     - {region: eu-west-1, vpc_id: vpc-3, subnet_ids: [subnet-c, subnet-d]}
 //   security_group: {name: datadog-privatelink}
+//   turn_on_vpc_dns: false         # true: apply turns enableDnsSupport/Hostnames on
 //   tags: {team: observability}
 #include <optional>
 #include <string>
@@ -36,6 +40,7 @@ struct RawAgentVpc {
   std::optional<Located<std::string>> region;
   std::optional<Located<std::string>> vpc_id;
   std::optional<Located<std::string>> profile;
+  std::optional<Located<std::vector<std::string>>> subnet_ids;
 };
 
 struct RawProvisionConfig {
@@ -49,6 +54,7 @@ struct RawProvisionConfig {
   std::optional<Located<std::vector<std::string>>> subnet_ids;
   std::optional<Located<std::vector<RawAgentVpc>>> agent_vpcs;
   std::optional<Located<std::string>> security_group_name;
+  std::optional<Located<bool>> turn_on_vpc_dns;
   std::vector<Located<aws::Tag>> tags;  // in file order
 };
 
@@ -61,6 +67,7 @@ struct AgentVpc {
   std::string region;
   std::string vpc_id;
   std::optional<std::string> profile;  // AWS profile for that account; none = default chain
+  std::vector<std::string> subnet_ids;  // cross-region mode: where its endpoints go
 };
 
 struct EndpointVpc {
@@ -76,11 +83,31 @@ struct ProvisionConfig {
   std::string site_region;  // where Datadog's endpoint services live
   Mode mode = Mode::same_region;
   std::vector<ServiceChoice> services;
-  EndpointVpc endpoint_vpc;
+  EndpointVpc endpoint_vpc;  // empty in cross-region mode
   std::vector<AgentVpc> agent_vpcs;
   std::string security_group_name;
+  // Off by default: flipping VPC DNS attributes changes name resolution for
+  // everything in the VPC, so it is the owner's call (the plan says how).
+  bool turn_on_vpc_dns = false;
   std::vector<aws::Tag> extra_tags;  // the user's; provision adds its own managed tags
 };
+
+// Where one set of endpoints goes. same-region and peering: the endpoint
+// VPC; cross-region: each Agent VPC, with ServiceRegion = the site's region.
+struct Placement {
+  std::string region;
+  std::string vpc_id;
+  std::vector<std::string> subnet_ids;
+  std::optional<std::string> profile;
+  std::string config_key;  // "endpoint_vpc" or "agent_vpcs[2]", for messages
+  bool private_dns = true;  // off in peering mode: our zones answer instead
+  std::optional<std::string> service_region;  // set when the service is hosted elsewhere
+  std::vector<std::string> admitted_vpc_ids;  // the VPCs whose CIDRs its group admits on 443
+};
+
+std::vector<Placement> placements(const ProvisionConfig& config);
+// Peering mode: an Agent VPC other than the endpoint VPC, reached through a peering.
+bool is_peered(const ProvisionConfig& config, const AgentVpc& agent);
 
 inline constexpr const char* default_security_group_name = "privatelink-sidecar-datadog";
 

@@ -3,8 +3,8 @@
 // carries credentials: only resource ids, names and CIDRs.
 #include <string>
 
-#include "provision/executor.h"
 #include "provision/planner.h"
+#include "provision/verify.h"
 
 namespace provision {
 

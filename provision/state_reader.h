@@ -1,16 +1,20 @@
 #pragma once
-// Fills ObservedState from EC2 in the endpoint VPC's region: DescribeVpcs
-// (+ DNS attributes), DescribeSubnets, DescribeVpcEndpointServices per
-// service, DescribeSecurityGroups by name and DescribeVpcEndpoints in the VPC.
-// "Not found" answers become absent entries for the planner to explain; any
-// other AWS failure is an Error with the call named.
-#include "aws/ec2.h"
+// Fills ObservedState from AWS. Per placement (in its region and account):
+// DescribeVpcs (+ DNS attributes), DescribeSubnets, DescribeVpcEndpointServices
+// per service (with ServiceRegion for cross-region), DescribeSecurityGroups by
+// name and DescribeVpcEndpoints in the VPC. The Agent VPCs in their own
+// regions and accounts. Peering mode adds the peerings that touch the
+// endpoint VPC, the route tables of both sides and, in Route 53, the private
+// zones named like each service's private DNS name (VPCs, tags, apex A,
+// pending authorizations). "Not found" answers become absent entries for the
+// planner to explain; any other AWS failure is an Error with the call named.
+#include "provision/aws_clients.h"
 #include "provision/observed_state.h"
 #include "provision/provision_config.h"
 
 namespace provision {
 
-Expected<ObservedState> read_state(const ProvisionConfig& config, const aws::Ec2Client& ec2);
+Expected<ObservedState> read_state(const ProvisionConfig& config, AwsClients& clients);
 
 // States in which an endpoint no longer counts (gone or going).
 bool is_dead_endpoint_state(const std::string& state);

@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   provision::ProvisionCommandOptions provision_options;
   std::string provision_output = "table";
   auto* provision_command = app.add_subcommand(
-      "provision", "Plan, apply and verify the AWS side (same-region mode; see docs): endpoints, security group, DNS");
+      "provision", "Plan, apply, verify and tear down the AWS side (same-region, cross-region or peering): endpoints, "
+      "security groups, peering, routes, private zones");
   provision_command->require_subcommand(1);
   for (const char* action : {"plan", "apply", "verify", "destroy"}) {
     const std::string name(action);
@@ -75,15 +76,21 @@ int main(int argc, char** argv) {
                     : "Check every piece and print a checklist; non-zero exit when anything is wrong");
     step->callback([&provision_options, action] { provision_options.action = action; });
     step->add_option("-f,--file", provision_options.config_path, "Provision file")->capture_default_str();
-    step->add_option("--profile", provision_options.profile, "AWS profile (default: environment, then [default])");
+    step->add_option("--profile", provision_options.profile,
+                     "AWS profile of the endpoint VPC's account (default: environment, then [default]); Agent VPCs "
+                     "of other accounts use agent_vpcs[].profile");
+    step->add_option("--endpoint-url", provision_options.endpoint_url,
+                     "Send every AWS call to this URL (a local emulator); overrides AWS_ENDPOINT_URL*");
     step->add_option("-o,--output", provision_output, "Output format: table (default) or json")
         ->check(CLI::IsMember({"table", "json"}));
     if (name == "apply" || name == "destroy") step->add_flag("-y,--yes", provision_options.yes, "Do not ask for confirmation");
   }
 
-  provision_command
-      ->add_subcommand("iam-policy", "Print the least-privilege IAM policy for plan/apply/verify/destroy (no AWS call)")
-      ->callback([&provision_options] { provision_options.action = "iam-policy"; });
+  auto* iam_policy = provision_command->add_subcommand(
+      "iam-policy", "Print the least-privilege IAM policy for plan/apply/verify/destroy (no AWS call)");
+  iam_policy->callback([&provision_options] { provision_options.action = "iam-policy"; });
+  iam_policy->add_flag("--agent-account", provision_options.agent_account,
+                       "The policy for the Agent VPCs' account (agent_vpcs[].profile) instead of the endpoint VPC's");
 
   app.add_option("--log-level", common.log_level, "Log level (overrides log_level in the config)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "provision/executor.h"
+#include "provision/verify.h"
 #include "provision/planner.h"
 #include "provision/report.h"
 
@@ -25,7 +26,7 @@ ProvisionConfig config() {
   config.site_region = "us-east-1";
   config.services = {{"metrics", metrics_name}, {"logs", logs_name}};
   config.endpoint_vpc = {"us-east-1", "vpc-endpoints", {"subnet-a", "subnet-b"}};
-  config.agent_vpcs = {{"us-east-1", "vpc-agents", std::nullopt}};
+  config.agent_vpcs = {{"us-east-1", "vpc-agents", std::nullopt, {}}};
   config.security_group_name = "datadog-pl";
   return config;
 }
@@ -41,13 +42,13 @@ aws::Subnet subnet(const std::string& id, const std::string& zone, const std::st
 // A fresh account: VPCs and subnets exist, nothing of ours yet.
 ObservedState empty_state() {
   ObservedState state;
-  state.region = "us-east-1";
-  state.endpoint_vpc = ObservedVpc{"vpc-endpoints", "10.1.0.0/16", true, true};
-  state.subnets = {subnet("subnet-a", "us-east-1a"), subnet("subnet-b", "us-east-1b")};
-  state.agent_vpcs["vpc-agents"] = ObservedVpc{"vpc-agents", "10.2.0.0/16", true, true};
+  state.placements.resize(1);
+  state.placements[0].vpc = ObservedVpc{"vpc-endpoints", "10.1.0.0/16", true, true, ""};
+  state.placements[0].subnets = {subnet("subnet-a", "us-east-1a"), subnet("subnet-b", "us-east-1b")};
+  state.agent_vpcs["vpc-agents"] = ObservedVpc{"vpc-agents", "10.2.0.0/16", true, true, ""};
   const ObservedService offered{true, {"us-east-1a", "us-east-1b", "us-east-1c"}, ""};
-  state.services[metrics_name] = offered;
-  state.services[logs_name] = offered;
+  state.placements[0].services[metrics_name] = offered;
+  state.placements[0].services[logs_name] = offered;
   return state;
 }
 
@@ -77,8 +78,8 @@ aws::VpcEndpoint our_endpoint(const std::string& id, const std::string& service_
 // Everything apply would have made.
 ObservedState applied_state() {
   ObservedState state = empty_state();
-  state.security_group = our_group({"10.2.0.0/16"});
-  state.endpoints = {our_endpoint("vpce-m", metrics_name), our_endpoint("vpce-l", logs_name)};
+  state.placements[0].security_group = our_group({"10.2.0.0/16"});
+  state.placements[0].endpoints = {our_endpoint("vpce-m", metrics_name), our_endpoint("vpce-l", logs_name)};
   return state;
 }
 
@@ -121,9 +122,9 @@ TEST(Planner, AppliedStateIsAllKeep) {
 
 TEST(Planner, ExistingGroupMissingACidrGetsOnlyThatRule) {
   ProvisionConfig wanted = config();
-  wanted.agent_vpcs.push_back({"us-east-1", "vpc-more-agents", std::nullopt});
+  wanted.agent_vpcs.push_back({"us-east-1", "vpc-more-agents", std::nullopt, {}});
   ObservedState state = applied_state();
-  state.agent_vpcs["vpc-more-agents"] = ObservedVpc{"vpc-more-agents", "10.3.0.0/16", true, true};
+  state.agent_vpcs["vpc-more-agents"] = ObservedVpc{"vpc-more-agents", "10.3.0.0/16", true, true, ""};
   const Plan plan = make_plan(wanted, state);
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::authorize_ingress));
   EXPECT_EQ(plan.actions[0].security_group_id, "sg-1");
@@ -132,13 +133,13 @@ TEST(Planner, ExistingGroupMissingACidrGetsOnlyThatRule) {
 
 TEST(Planner, AllTrafficRuleAlreadyAdmits443) {
   ObservedState state = applied_state();
-  state.security_group->ingress = {{"-1", 0, 0, {"10.2.0.0/16"}}};
+  state.placements[0].security_group->ingress = {{"-1", 0, 0, {"10.2.0.0/16"}}};
   EXPECT_THAT(make_plan(config(), state).actions, IsEmpty());
 }
 
 TEST(Planner, EndpointsCreatedInTheExistingGroup) {
   ObservedState state = empty_state();
-  state.security_group = our_group({"10.2.0.0/16"});
+  state.placements[0].security_group = our_group({"10.2.0.0/16"});
   const Plan plan = make_plan(config(), state);
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::create_endpoint, ActionKind::create_endpoint));
   EXPECT_EQ(plan.actions[0].security_group_id, "sg-1");
@@ -146,7 +147,7 @@ TEST(Planner, EndpointsCreatedInTheExistingGroup) {
 
 TEST(Planner, UnmanagedEndpointIsKeptNotDuplicated) {
   ObservedState state = applied_state();
-  state.endpoints[0].tags.clear();
+  state.placements[0].endpoints[0].tags.clear();
   const Plan plan = make_plan(config(), state);
   EXPECT_THAT(plan.actions, IsEmpty());
   EXPECT_FALSE(plan.keeps[1].managed);
@@ -159,20 +160,20 @@ TEST(Planner, ServiceVerifiedInTheWrongRegion) {
   EXPECT_THAT(messages(make_plan(wanted, empty_state())),
               ElementsAre("services.metrics: com.amazonaws.vpce.ap-northeast-1.vpce-svc-002d904d5e69340ad is "
                           "hosted in ap-northeast-1, but endpoint_vpc.region is us-east-1: the service was "
-                          "verified in the wrong region. Same-region mode needs the endpoint VPC in "
+                          "verified in the wrong region. Mode same-region needs the endpoint VPC in "
                           "ap-northeast-1 (or use mode cross-region)"));
 }
 
 TEST(Planner, ServiceUnknownInItsRegion) {
   ObservedState state = empty_state();
-  state.services[logs_name].found = false;
+  state.placements[0].services[logs_name].found = false;
   EXPECT_THAT(messages(make_plan(config(), state)),
               ElementsAre(HasSubstr("services.logs: " + logs_name + " is not offered in us-east-1")));
 }
 
 TEST(Planner, TwoSubnetsInOneZone) {
   ObservedState state = empty_state();
-  state.subnets[1].availability_zone = "us-east-1a";
+  state.placements[0].subnets[1].availability_zone = "us-east-1a";
   EXPECT_THAT(messages(make_plan(config(), state)),
               ElementsAre("endpoint_vpc.subnet_ids: subnet-a and subnet-b are both in us-east-1a: an endpoint "
                           "takes one subnet per AZ"));
@@ -180,15 +181,15 @@ TEST(Planner, TwoSubnetsInOneZone) {
 
 TEST(Planner, SubnetMissingOrInAnotherVpc) {
   ObservedState state = empty_state();
-  state.subnets = {subnet("subnet-a", "us-east-1a", "vpc-other")};
+  state.placements[0].subnets = {subnet("subnet-a", "us-east-1a", "vpc-other")};
   EXPECT_THAT(messages(make_plan(config(), state)),
-              ElementsAre(HasSubstr("subnet-a is in vpc-other, not in the endpoint VPC vpc-endpoints"),
+              ElementsAre(HasSubstr("subnet-a is in vpc-other, not in vpc-endpoints"),
                           HasSubstr("subnet-b does not exist in us-east-1")));
 }
 
 TEST(Planner, SubnetInAZoneTheServiceDoesNotOffer) {
   ObservedState state = empty_state();
-  state.services[metrics_name].availability_zones = {"us-east-1a"};
+  state.placements[0].services[metrics_name].availability_zones = {"us-east-1a"};
   EXPECT_THAT(messages(make_plan(config(), state)),
               ElementsAre("services.metrics: subnet subnet-b is in us-east-1b, where the service is not offered "
                           "(offered in: us-east-1a)"));
@@ -196,20 +197,35 @@ TEST(Planner, SubnetInAZoneTheServiceDoesNotOffer) {
 
 TEST(Planner, VpcDnsAttributesOff) {
   ObservedState state = empty_state();
-  state.endpoint_vpc->dns_hostnames = false;
+  state.placements[0].vpc->dns_hostnames = false;
   EXPECT_THAT(messages(make_plan(config(), state)),
-              ElementsAre(HasSubstr("vpc-endpoints has enableDnsHostnames off; private DNS for the endpoints "
-                                    "needs it (aws ec2 modify-vpc-attribute --vpc-id vpc-endpoints "
-                                    "--enable-dns-hostnames)")));
+              ElementsAre("endpoint_vpc.vpc_id: vpc-endpoints has enableDnsHostnames off; private DNS needs it. "
+                          "Set turn_on_vpc_dns: true, or run aws ec2 modify-vpc-attribute --vpc-id vpc-endpoints "
+                          "--enable-dns-hostnames"));
+}
+
+TEST(Planner, VpcDnsAttributesTurnedOnWhenAsked) {
+  ProvisionConfig wanted = config();
+  wanted.turn_on_vpc_dns = true;
+  ObservedState state = empty_state();
+  state.placements[0].vpc->dns_hostnames = false;
+  state.placements[0].vpc->dns_support = false;
+  const Plan plan = make_plan(wanted, state);
+  EXPECT_THAT(messages(plan), IsEmpty());
+  ASSERT_GE(plan.actions.size(), 2u);
+  EXPECT_EQ(plan.actions[0].kind, ActionKind::turn_on_vpc_dns);
+  EXPECT_EQ(plan.actions[0].attribute, aws::VpcAttribute::enable_dns_support);
+  EXPECT_EQ(plan.actions[1].attribute, aws::VpcAttribute::enable_dns_hostnames);
+  EXPECT_EQ(plan.actions[1].vpc_id, "vpc-endpoints");
 }
 
 TEST(Planner, MissingVpcs) {
   ObservedState state = empty_state();
-  state.endpoint_vpc.reset();
+  state.placements[0].vpc.reset();
   state.agent_vpcs.clear();
   EXPECT_THAT(messages(make_plan(config(), state)),
-              ElementsAre("endpoint_vpc.vpc_id: vpc-endpoints does not exist in us-east-1",
-                          "agent_vpcs: vpc-agents does not exist in us-east-1"));
+              ElementsAre("agent_vpcs[0]: vpc-agents does not exist in us-east-1",
+                          "endpoint_vpc.vpc_id: vpc-endpoints does not exist in us-east-1"));
 }
 
 TEST(Planner, OverlappingCidrs) {
@@ -222,28 +238,31 @@ TEST(Planner, OverlappingCidrs) {
 
 TEST(Planner, AgentsInTheEndpointVpcAreFine) {
   ProvisionConfig wanted = config();
-  wanted.agent_vpcs = {{"us-east-1", "vpc-endpoints", std::nullopt}};
+  wanted.agent_vpcs = {{"us-east-1", "vpc-endpoints", std::nullopt, {}}};
   ObservedState state = empty_state();
-  state.agent_vpcs = {{"vpc-endpoints", *state.endpoint_vpc}};
+  state.agent_vpcs = {{"vpc-endpoints", *state.placements[0].vpc}};
   const Plan plan = make_plan(wanted, state);
   EXPECT_THAT(messages(plan), IsEmpty());
   EXPECT_THAT(plan.actions[1].cidrs, ElementsAre("10.1.0.0/16"));
 }
 
-TEST(Planner, ExistingEndpointWithPrivateDnsOffOrMissingSubnet) {
+TEST(Planner, ExistingEndpointIsChangedInPlace) {
   ObservedState state = applied_state();
-  state.endpoints[0].private_dns_enabled = false;
-  state.endpoints[1].subnet_ids = {"subnet-a"};
-  EXPECT_THAT(messages(make_plan(config(), state)),
-              ElementsAre(HasSubstr("services.metrics: endpoint vpce-m exists with private DNS off"),
-                          HasSubstr("services.logs: endpoint vpce-l is not in subnet(s) subnet-b")));
-}
-
-TEST(Planner, OtherModesAreNotSupportedYet) {
-  ProvisionConfig wanted = config();
-  wanted.mode = Mode::peering;
-  EXPECT_THAT(messages(make_plan(wanted, empty_state())),
-              ElementsAre("mode: peering is not supported by this version yet (only same-region)"));
+  state.placements[0].endpoints[0].private_dns_enabled = false;
+  state.placements[0].endpoints[1].subnet_ids = {"subnet-a"};
+  state.placements[0].endpoints[1].groups.clear();
+  const Plan plan = make_plan(config(), state);
+  EXPECT_THAT(messages(plan), IsEmpty());
+  ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::modify_endpoint, ActionKind::modify_endpoint));
+  EXPECT_EQ(plan.actions[0].description, "change endpoint vpce-m for metrics: turn private DNS on");
+  EXPECT_TRUE(plan.actions[0].private_dns);
+  EXPECT_THAT(plan.actions[0].subnet_ids, IsEmpty());
+  EXPECT_FALSE(plan.actions[0].attach_group);
+  EXPECT_EQ(plan.actions[1].description,
+            "change endpoint vpce-l for logs: add subnet(s) subnet-b, attach security group datadog-pl");
+  EXPECT_THAT(plan.actions[1].subnet_ids, ElementsAre("subnet-b"));
+  EXPECT_TRUE(plan.actions[1].attach_group);
+  EXPECT_EQ(plan.actions[1].security_group_id, "sg-1");
 }
 
 TEST(PlanReport, TextAndJson) {
@@ -257,22 +276,23 @@ TEST(PlanReport, TextAndJson) {
 }
 
 TEST(Verify, AppliedStatePassesEveryCheck) {
-  const Checklist list = verify_same_region(config(), applied_state());
+  const Checklist list = verify(config(), applied_state());
   EXPECT_TRUE(list.ok()) << format_checklist_text(list);
-  // 3 VPC checks, 2 services x (available, private DNS, 2 AZs, group), 1 CIDR.
-  EXPECT_THAT(list.items, SizeIs(3 + 2 * 5 + 1));
+  // 3 VPC checks, 2 services x (available, private DNS, 2 AZs, group), 1 CIDR,
+  // the Agent VPC exists.
+  EXPECT_THAT(list.items, SizeIs(3 + 2 * 5 + 1 + 1));
 }
 
 TEST(Verify, ReportsEachFailure) {
   ObservedState state = applied_state();
-  state.endpoints[0].state = "pending";
-  state.endpoints[1].subnet_ids = {"subnet-a"};
-  state.security_group->ingress.clear();
-  const Checklist list = verify_same_region(config(), state);
+  state.placements[0].endpoints[0].state = "pending";
+  state.placements[0].endpoints[1].subnet_ids = {"subnet-a"};
+  state.placements[0].security_group->ingress.clear();
+  const Checklist list = verify(config(), state);
   EXPECT_FALSE(list.ok());
   const std::string text = format_checklist_text(list);
-  EXPECT_THAT(text, HasSubstr("[FAIL] endpoint for metrics is available (vpce-m is pending)"));
-  EXPECT_THAT(text, HasSubstr("[FAIL] endpoint for logs has a subnet in us-east-1b (vpce-l)"));
+  EXPECT_THAT(text, HasSubstr("[FAIL] endpoint for metrics in vpc-endpoints is available (vpce-m is pending)"));
+  EXPECT_THAT(text, HasSubstr("[FAIL] endpoint for logs in vpc-endpoints has a subnet in us-east-1b (vpce-l)"));
   EXPECT_THAT(text, HasSubstr("[FAIL] security group datadog-pl admits tcp/443 from 10.2.0.0/16 (sg-1)"));
   EXPECT_THAT(text, HasSubstr("3 failed"));
   EXPECT_THAT(format_checklist_json(list), HasSubstr("\"ok\": false"));
@@ -280,9 +300,9 @@ TEST(Verify, ReportsEachFailure) {
 
 TEST(Verify, MissingEndpoint) {
   ObservedState state = applied_state();
-  state.endpoints.pop_back();
-  EXPECT_THAT(format_checklist_text(verify_same_region(config(), state)),
-              HasSubstr("[FAIL] endpoint for logs exists (" + logs_name + ")"));
+  state.placements[0].endpoints.pop_back();
+  EXPECT_THAT(format_checklist_text(verify(config(), state)),
+              HasSubstr("[FAIL] endpoint for logs in vpc-endpoints exists (" + logs_name + ")"));
 }
 
 TEST(Executor, ClientTokenFitsAndDependsOnGroupAndService) {

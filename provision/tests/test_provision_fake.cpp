@@ -52,6 +52,12 @@ class ProvisionFakeTest : public ::testing::Test {
     options.retry.max_attempts = 1;  // retries would only hide a surprising answer
     client_ = std::make_unique<aws::AwsClient>(aws::curl_fetcher(),
                                                aws::Credentials("test", aws::SecretString("test")), options);
+    auto tool_environment = [url](const std::string& name) -> std::optional<std::string> {
+      if (name == "AWS_ENDPOINT_URL") return url;
+      if (name == "AWS_ACCESS_KEY_ID" || name == "AWS_SECRET_ACCESS_KEY") return std::string("test");
+      return std::nullopt;
+    };
+    clients_ = std::make_unique<AwsClients>(aws::curl_fetcher(), tool_environment, std::nullopt, options);
     auto endpoint = aws::resolve_endpoint(aws::Service::ec2, "us-east-1", environment);
     ASSERT_TRUE(endpoint) << endpoint.error().message;
     ec2_ = std::make_unique<aws::Ec2Client>(*client_, *endpoint);
@@ -103,7 +109,7 @@ class ProvisionFakeTest : public ::testing::Test {
   }
 
   Plan plan(const ProvisionConfig& wanted) const {
-    auto state = read_state(wanted, *ec2_);
+    auto state = read_state(wanted, *clients_);
     EXPECT_TRUE(state) << state.error().message;
     return state ? make_plan(wanted, *state) : Plan{};
   }
@@ -118,7 +124,13 @@ class ProvisionFakeTest : public ::testing::Test {
   }
 
   static test::AwsFakeProcess* fake_;
+
+ public:
+  static std::string fake_url() { return fake_->url(); }
+
+ protected:
   std::unique_ptr<aws::AwsClient> client_;
+  std::unique_ptr<AwsClients> clients_;
   std::unique_ptr<aws::Ec2Client> ec2_;
   std::string vpc_id_;
   std::string agent_vpc_id_;
@@ -132,9 +144,9 @@ TEST_F(ProvisionFakeTest, PlanRefusesAVpcWithoutDnsHostnames) {
   const Plan refused = plan(config());
   ASSERT_THAT(refused.problems, SizeIs(1));
   EXPECT_THAT(refused.problems[0].message, HasSubstr("has enableDnsHostnames off"));
-  auto applied = apply_plan(config(), refused, *ec2_, quick_options());
-  ASSERT_FALSE(applied);
-  EXPECT_THAT(applied.error().message, HasSubstr("the plan has 1 problem(s)"));
+  const ApplyReport applied = apply_plan(config(), refused, *clients_, quick_options());
+  ASSERT_FALSE(applied.ok());
+  EXPECT_THAT(applied.failure->message, HasSubstr("the plan has 1 problem(s)"));
 }
 
 TEST_F(ProvisionFakeTest, PlanApplyApplyAgainVerify) {
@@ -146,26 +158,27 @@ TEST_F(ProvisionFakeTest, PlanApplyApplyAgainVerify) {
   EXPECT_THAT(first.actions, SizeIs(4)) << format_plan_text(first);
   EXPECT_THAT(format_plan_text(first), HasSubstr("4 to create, 0 to keep, 0 problem(s)"));
 
-  auto applied = apply_plan(wanted, first, *ec2_, quick_options());
-  ASSERT_TRUE(applied) << applied.error().message;
-  EXPECT_THAT(applied->done, SizeIs(4));
-  EXPECT_THAT(applied->endpoint_ids, SizeIs(2));
+  const ApplyReport applied = apply_plan(wanted, first, *clients_, quick_options());
+  ASSERT_TRUE(applied.ok()) << applied.failure->message;
+  EXPECT_THAT(applied.done, SizeIs(4));
+  EXPECT_THAT(applied.endpoint_ids, SizeIs(2));
   // The fake keeps new endpoints pending for their first describes.
-  EXPECT_THAT(progress_, ::testing::Contains(HasSubstr("waiting for 2 endpoint(s) to become available")));
+  EXPECT_THAT(progress_, ::testing::Contains(HasSubstr("waiting for the endpoints to become available (0 s "
+                                                       "elapsed): 2 pending")));
 
   const Plan second = plan(wanted);
   EXPECT_TRUE(second.ok()) << format_plan_text(second);
   EXPECT_THAT(second.actions, IsEmpty()) << format_plan_text(second);
   EXPECT_THAT(second.keeps, SizeIs(3));
-  auto again = apply_plan(wanted, second, *ec2_, quick_options());
-  ASSERT_TRUE(again) << again.error().message;
-  EXPECT_THAT(again->done, IsEmpty());
+  const ApplyReport again = apply_plan(wanted, second, *clients_, quick_options());
+  ASSERT_TRUE(again.ok()) << again.failure->message;
+  EXPECT_THAT(again.done, IsEmpty());
 
-  auto state = read_state(wanted, *ec2_);
+  auto state = read_state(wanted, *clients_);
   ASSERT_TRUE(state) << state.error().message;
-  const Checklist checklist = verify_same_region(wanted, *state);
+  const Checklist checklist = verify(wanted, *state);
   EXPECT_TRUE(checklist.ok()) << format_checklist_text(checklist);
-  EXPECT_THAT(checklist.items, SizeIs(3 + 2 * 5 + 1)) << format_checklist_text(checklist);
+  EXPECT_THAT(checklist.items, SizeIs(3 + 2 * 5 + 1 + 1)) << format_checklist_text(checklist);
 }
 
 // A first apply whose CreateSecurityGroup answer is lost (the group is made,
@@ -175,20 +188,20 @@ TEST_F(ProvisionFakeTest, ResumesAfterALostAnswer) {
   configure_fake(R"({"failures": [{"action": "CreateSecurityGroup", "when": "after",
                                     "code": "InternalError", "status": 500}]})");
   const ProvisionConfig wanted = config();
-  auto failed = apply_plan(wanted, plan(wanted), *ec2_, quick_options());
-  ASSERT_FALSE(failed);
-  EXPECT_THAT(failed.error().message, HasSubstr("create security group privatelink-sidecar-datadog"));
+  const ApplyReport failed = apply_plan(wanted, plan(wanted), *clients_, quick_options());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.failure->message, HasSubstr("create security group privatelink-sidecar-datadog"));
 
   const Plan resumed = plan(wanted);
   EXPECT_THAT(resumed.actions, SizeIs(3)) << format_plan_text(resumed);  // rule + 2 endpoints
   ASSERT_THAT(resumed.keeps, SizeIs(1));
   EXPECT_TRUE(resumed.keeps[0].managed);  // tagged at creation, so destroy will find it
-  auto applied = apply_plan(wanted, resumed, *ec2_, quick_options());
-  ASSERT_TRUE(applied) << applied.error().message;
+  const ApplyReport applied = apply_plan(wanted, resumed, *clients_, quick_options());
+  ASSERT_TRUE(applied.ok()) << applied.failure->message;
 
-  auto state = read_state(wanted, *ec2_);
+  auto state = read_state(wanted, *clients_);
   ASSERT_TRUE(state) << state.error().message;
-  EXPECT_TRUE(verify_same_region(wanted, *state).ok());
+  EXPECT_TRUE(verify(wanted, *state).ok());
   EXPECT_THAT(plan(wanted).actions, IsEmpty());
 }
 
@@ -198,16 +211,37 @@ TEST_F(ProvisionFakeTest, PlanExplainsMissingResourcesAndWrongRegion) {
   enable_dns();
   ProvisionConfig wanted = config();
   wanted.endpoint_vpc.subnet_ids.push_back("subnet-0123456789abcdef0");
-  wanted.agent_vpcs.push_back({"us-east-1", "vpc-0123456789abcdef0", std::nullopt});
+  wanted.agent_vpcs.push_back({"us-east-1", "vpc-0123456789abcdef0", std::nullopt, {}});
   wanted.services.push_back({"ap1-metrics", "com.amazonaws.vpce.ap-northeast-1.vpce-svc-002d904d5e69340ad"});
   wanted.services.push_back({"made-up", "com.amazonaws.vpce.us-east-1.vpce-svc-0000000000000000f"});
   std::vector<std::string> problems;
   for (const auto& problem : plan(wanted).problems) problems.push_back(problem.subject + ": " + problem.message);
-  EXPECT_THAT(problems, ElementsAre(HasSubstr("subnet-0123456789abcdef0 does not exist in us-east-1"),
-                                    HasSubstr("vpc-0123456789abcdef0 does not exist in us-east-1"),
+  EXPECT_THAT(problems, ElementsAre(HasSubstr("agent_vpcs[1]: vpc-0123456789abcdef0 does not exist in us-east-1"),
+                                    HasSubstr("subnet-0123456789abcdef0 does not exist in us-east-1"),
                                     HasSubstr("verified in the wrong region"),
                                     HasSubstr("services.made-up: com.amazonaws.vpce.us-east-1.vpce-svc-"
                                               "0000000000000000f is not offered in us-east-1")));
+}
+
+// The fake's call log (account, service, action) against the iam-policy
+// lists: the endpoint account's calls in its policy, the Agent account's in
+// the agent policy.
+void expect_calls_in_policy(const std::string& agent_account = "") {
+  auto calls = aws::curl_fetcher()(aws::HttpRequest{"GET", ProvisionFakeTest::fake_url() + "/fake-api/calls", {}, {}});
+  ASSERT_TRUE(calls && calls->status == 200);
+  const auto log = nlohmann::json::parse(calls->body);
+  std::set<std::string> endpoint_policy, agent_policy;
+  for (const auto& use : iam_actions) {
+    const std::string name = std::string(use.service) + ":" + std::string(use.action);
+    if (use.endpoint_account) endpoint_policy.insert(name);
+    if (use.agent_account) agent_policy.insert(name);
+  }
+  for (const auto& call : log.is_array() ? log : log["calls"]) {
+    const std::string name = call["service"].get<std::string>() + ":" + call["action"].get<std::string>();
+    const bool agent = !agent_account.empty() && call["account"] == agent_account;
+    EXPECT_TRUE((agent ? agent_policy : endpoint_policy).contains(name))
+        << name << " by " << call["account"] << " is not in the " << (agent ? "agent" : "endpoint") << " policy";
+  }
 }
 
 DestroyOptions quick_destroy_options(std::vector<std::string>& progress) {
@@ -227,8 +261,8 @@ TEST_F(ProvisionFakeTest, DestroyRemovesOnlyWhatProvisionMade) {
   const ProvisionConfig wanted = config();
   auto cleared = aws::curl_fetcher()(aws::HttpRequest{"DELETE", fake_->url() + "/fake-api/calls", {}, {}});
   ASSERT_TRUE(cleared && cleared->status == 200);
-  auto applied = apply_plan(wanted, plan(wanted), *ec2_, quick_options());
-  ASSERT_TRUE(applied) << applied.error().message;
+  const ApplyReport applied = apply_plan(wanted, plan(wanted), *clients_, quick_options());
+  ASSERT_TRUE(applied.ok()) << applied.failure->message;
 
   auto user_group = ec2_->create_security_group("users-own", "not provision's", vpc_id_);
   ASSERT_TRUE(user_group) << user_group.error().message;
@@ -240,17 +274,17 @@ TEST_F(ProvisionFakeTest, DestroyRemovesOnlyWhatProvisionMade) {
   auto untagged = ec2_->create_vpc_endpoint(by_hand);
   ASSERT_TRUE(untagged) << untagged.error().message;
 
-  auto state = read_destroy_state(wanted, *ec2_);
+  auto state = read_destroy_state(wanted, *clients_);
   ASSERT_TRUE(state) << state.error().message;
   const DestroyPlan first = make_destroy_plan(wanted, *state);
-  EXPECT_THAT(first.endpoints, SizeIs(2)) << format_destroy_plan_text(first);
-  EXPECT_THAT(first.groups, SizeIs(1)) << format_destroy_plan_text(first);
+  EXPECT_THAT(first.placements[0].endpoints, SizeIs(2)) << format_destroy_plan_text(first);
+  EXPECT_THAT(first.placements[0].groups, SizeIs(1)) << format_destroy_plan_text(first);
   EXPECT_THAT(first.problems, IsEmpty()) << format_destroy_plan_text(first);
   std::vector<std::string> progress;
-  auto destroyed = run_destroy(wanted, first, *ec2_, quick_destroy_options(progress));
-  ASSERT_TRUE(destroyed) << destroyed.error().message;
-  ASSERT_THAT(destroyed->done, SizeIs(3));
-  EXPECT_THAT(destroyed->done[2], HasSubstr("delete security group privatelink-sidecar-datadog"));
+  const DestroyReport destroyed = run_destroy(wanted, first, *clients_, quick_destroy_options(progress));
+  ASSERT_TRUE(destroyed.ok()) << destroyed.failure->message;
+  ASSERT_THAT(destroyed.done, SizeIs(3));
+  EXPECT_THAT(destroyed.done[2], HasSubstr("delete security group privatelink-sidecar-datadog"));
 
   auto endpoints = ec2_->describe_vpc_endpoints({}, {{"vpc-id", {vpc_id_}}});
   ASSERT_TRUE(endpoints) << endpoints.error().message;
@@ -263,29 +297,19 @@ TEST_F(ProvisionFakeTest, DestroyRemovesOnlyWhatProvisionMade) {
   ASSERT_TRUE(groups) << groups.error().message;
   EXPECT_THAT(*groups, SizeIs(1));
 
-  auto after = read_state(wanted, *ec2_);
+  auto after = read_state(wanted, *clients_);
   ASSERT_TRUE(after) << after.error().message;
-  EXPECT_FALSE(after->security_group.has_value());
-  EXPECT_FALSE(verify_same_region(wanted, *after).ok());
+  EXPECT_FALSE(after->placements[0].security_group.has_value());
+  EXPECT_FALSE(verify(wanted, *after).ok());
 
-  auto again = read_destroy_state(wanted, *ec2_);
+  auto again = read_destroy_state(wanted, *clients_);
   ASSERT_TRUE(again) << again.error().message;
   const DestroyPlan second = make_destroy_plan(wanted, *again);
   EXPECT_TRUE(second.empty()) << format_destroy_plan_text(second);
 
-  // Every EC2 action provision made (plan/apply/destroy, plus the test's own
-  // CreateSecurityGroup/CreateVpcEndpoint/Describe*) is in the policy, and
-  // every called action of the policy was made.
-  auto calls = aws::curl_fetcher()(aws::HttpRequest{"GET", fake_->url() + "/fake-api/calls", {}, {}});
-  ASSERT_TRUE(calls && calls->status == 200);
-  std::set<std::string> made;
-  const auto log = nlohmann::json::parse(calls->body);
-  for (const auto& call : log.is_array() ? log : log["calls"]) made.insert(call["action"].get<std::string>());
-  std::set<std::string> policy;
-  for (const auto& use : same_region_iam_actions) {
-    if (use.called) policy.insert(std::string(use.action));
-  }
-  EXPECT_EQ(made, policy);
+  // Every action provision made (plan/apply/destroy, plus the test's own
+  // CreateSecurityGroup/CreateVpcEndpoint/Describe*) is in the policy.
+  expect_calls_in_policy();
 }
 
 // The command the CLI will call: plan (exit 0, creates listed), apply --yes,
@@ -307,7 +331,7 @@ TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
   auto run = [&](const std::string& action, bool yes, bool json, std::string& out) {
     std::istringstream in;
     std::ostringstream stdout_text, stderr_text;
-    const int code = run_provision_command({action, path.string(), yes, json, std::nullopt}, environment, in,
+    const int code = run_provision_command({action, path.string(), yes, json, std::nullopt, std::nullopt, false}, environment, in,
                                            stdout_text, stderr_text);
     out = stdout_text.str() + stderr_text.str();
     return code;
