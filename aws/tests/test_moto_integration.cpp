@@ -227,6 +227,31 @@ TEST_F(MotoTest, EndpointLifecycleSeenByTheAwsCliToo) {
                   .empty());
 }
 
+TEST_F(MotoTest, EndpointGetsASubnetInAnotherZone) {
+  const Vpc vpc = make_vpc(*east_, "10.1.0.0/16");
+  const VpcEndpoint created = make_endpoint(vpc.id);
+  ASSERT_THAT(created.subnet_ids, SizeIs(1));
+  auto second = east_->create_subnet(vpc.id, "10.1.2.0/24", "us-east-1b");
+  ASSERT_TRUE(second) << second.error().message;
+
+  ModifyVpcEndpointRequest request;
+  request.endpoint_id = created.id;
+  request.add_subnet_ids = {second->id};
+  request.private_dns_enabled = true;
+  auto modified = east_->modify_vpc_endpoint(request);
+  ASSERT_TRUE(modified) << modified.error().message;
+  auto described = east_->describe_vpc_endpoints({created.id});
+  ASSERT_TRUE(described) << described.error().message;
+  ASSERT_THAT(*described, SizeIs(1));
+  EXPECT_THAT(described->at(0).subnet_ids, ElementsAre(created.subnet_ids[0], second->id));
+  // moto 5.2 ignores PrivateDnsEnabled on modify (AWS would turn it on).
+  EXPECT_FALSE(described->at(0).private_dns_enabled);
+
+  request.endpoint_id = "vpce-00000000000000000";
+  auto unknown = east_->modify_vpc_endpoint(request);
+  EXPECT_TRUE(unknown.is_aws_error("InvalidVpcEndpointId.NotFound")) << unknown.error().message;
+}
+
 TEST_F(MotoTest, PeeringAcrossRegionsWithRoutes) {
   const Vpc east_vpc = make_vpc(*east_, "10.1.0.0/16");
   const Vpc west_vpc = make_vpc(*west_, "10.2.0.0/16");
@@ -330,6 +355,20 @@ TEST_F(MotoTest, PrivateZoneWithAliasAndAssociations) {
   auto deleted = route53_->delete_hosted_zone(zone_id);
   ASSERT_TRUE(deleted) << deleted.error().message;
   EXPECT_TRUE(route53_->get_hosted_zone(zone_id).is_aws_error("NoSuchHostedZone"));
+}
+
+// moto 5.2 lists a zone here only if it was created with PrivateZone=true,
+// as ours are: unlike AWS it makes a zone created with a VPC but without that
+// flag public (so the AWS CLI's create-hosted-zone --vpc gets an empty list).
+TEST_F(MotoTest, HostedZonesByVpc) {
+  const Vpc vpc = make_vpc(*east_, "10.1.0.0/16");
+  auto created = route53_->create_private_hosted_zone("api.datadoghq.com", {"us-east-1", vpc.id},
+                                                      "provision-by-vpc-zone");
+  ASSERT_TRUE(created) << created.error().message;
+  auto zones = route53_->list_hosted_zones_by_vpc({"us-east-1", vpc.id});
+  ASSERT_TRUE(zones) << zones.error().message;
+  EXPECT_THAT(*zones, ElementsAre(HostedZoneSummary{created->zone.id, "api.datadoghq.com.",
+                                                    "123456789012"}));
 }
 
 TEST_F(MotoTest, VpcAssociationAuthorizationsAreMissingFromMoto) {

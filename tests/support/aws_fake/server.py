@@ -168,7 +168,7 @@ class Fake:
             self.caller_refs = {}      # account -> set of CallerReference
             self.client_tokens = {}    # (account, region, token) -> (fingerprint, vpce id)
             self.endpoint_seen = {}    # (account, region, vpce id) -> describes so far
-            self.endpoint_meta = {}    # (account, region, vpce id) -> {service region, ...}
+            self.endpoint_meta = {}    # (account, region, vpce id) -> {service, label, ...}
             self.pcx_seen = {}         # pcx id -> describes so far while initiating
             self.calls = []            # [{service, region, account, action, status, code}]
             self._reset_counters()
@@ -501,28 +501,11 @@ class Fake:
                                f"{region} for cross-Region connectivity from {service_region}")
             raise ApiError("InvalidServiceName", f"The Vpc Endpoint Service '{name}' does not exist")
         vpc = backend.get_vpc(params.get("VpcId", ""))  # InvalidVpcID.NotFound
-        subnet_ids = _indexed(params, "SubnetId")
-        seen_az = {}
-        for subnet_id in subnet_ids:
-            subnet = backend.get_subnet(subnet_id)  # InvalidSubnetID.NotFound
-            if subnet.vpc_id != vpc.id:
-                raise ApiError("InvalidParameter",
-                               f"The subnet ID '{subnet_id}' does not belong to VPC '{vpc.id}'")
-            if subnet.availability_zone in seen_az:
-                raise ApiError("DuplicateSubnetsInSameZone",
-                               f"Found another VPC endpoint subnet in the availability zone of "
-                               f"{subnet_id}. VPC endpoint subnets should be in different "
-                               "availability zones supported by the VPC endpoint service.")
-            seen_az[subnet.availability_zone] = subnet_id
-        for sg_id in _indexed(params, "SecurityGroupId"):
-            if backend.get_security_group_from_id(sg_id) is None:
-                raise ApiError("InvalidSecurityGroupID.NotFound",
-                               f"The security group '{sg_id}' does not exist")
+        zones = self._endpoint_subnet_zones(backend, vpc, _indexed(params, "SubnetId"))
+        self._check_security_groups(backend, _indexed(params, "SecurityGroupId"))
         private_dns = _bool(params.get("PrivateDnsEnabled", "true"))
-        if private_dns and not (vpc.enable_dns_support and vpc.enable_dns_hostnames):
-            raise ApiError("InvalidParameter",
-                           "Enabling private DNS requires both enableDnsSupport and "
-                           f"enableDnsHostnames VPC attributes set to true for {vpc.id}")
+        if private_dns:
+            self._check_private_dns(vpc)
         fwd = dict(params)
         fwd["PrivateDnsEnabled"] = "true" if private_dns else "false"
         fwd.pop("ServiceRegion", None)
@@ -534,19 +517,59 @@ class Fake:
         ep.state = "pending"
         ep.private_dns_enabled = private_dns
         ep.service_region = service_region
-        zone_id = catalog.vpce_zone_id(region, self.config["vpce_zone_ids"])
-        label, svc_label = f"{vpce_id}-{_rand(8)}", f"{svc['id']}.{region}.vpce.amazonaws.com"
-        entries = [{"dns_name": f"{label}.{svc_label}", "hosted_zone_id": zone_id}]
-        entries += [{"dns_name": f"{label}-{az}.{svc_label}", "hosted_zone_id": zone_id}
-                    for az in seen_az]
-        if private_dns:
-            phz = "Z" + _rand(20, string.ascii_uppercase + string.digits)
-            entries.append({"dns_name": svc["private_dns_name"], "hosted_zone_id": phz})
-        ep.dns_entries = entries
+        # Chosen once, so the names stay the same when ModifyVpcEndpoint rebuilds the entries.
+        meta = {"service": svc, "label": f"{vpce_id}-{_rand(8)}",
+                "private_zone_id": "Z" + _rand(20, string.ascii_uppercase + string.digits)}
+        self.endpoint_meta[(account, region, vpce_id)] = meta
+        ep.dns_entries = self._endpoint_dns_entries(region, meta, zones, private_dns)
         self.endpoint_seen[(account, region, vpce_id)] = 0
         if token:
             self.client_tokens[(account, region, token)] = (fingerprint, vpce_id)
         return self._create_response(ctx, vpce_id, token)
+
+    @staticmethod
+    def _endpoint_subnet_zones(backend, vpc, subnet_ids):
+        """AZ -> subnet of an interface endpoint's subnets, in order, checked as AWS does."""
+        zones = {}
+        for subnet_id in subnet_ids:
+            subnet = backend.get_subnet(subnet_id)  # InvalidSubnetID.NotFound
+            if subnet.vpc_id != vpc.id:
+                raise ApiError("InvalidParameter",
+                               f"The subnet ID '{subnet_id}' does not belong to VPC '{vpc.id}'")
+            if subnet.availability_zone in zones:
+                raise ApiError("DuplicateSubnetsInSameZone",
+                               f"Found another VPC endpoint subnet in the availability zone of "
+                               f"{subnet_id}. VPC endpoint subnets should be in different "
+                               "availability zones supported by the VPC endpoint service.")
+            zones[subnet.availability_zone] = subnet_id
+        return zones
+
+    @staticmethod
+    def _check_security_groups(backend, group_ids):
+        for sg_id in group_ids:
+            if backend.get_security_group_from_id(sg_id) is None:
+                raise ApiError("InvalidSecurityGroupID.NotFound",
+                               f"The security group '{sg_id}' does not exist")
+
+    @staticmethod
+    def _check_private_dns(vpc):
+        if not (vpc.enable_dns_support and vpc.enable_dns_hostnames):
+            raise ApiError("InvalidParameter",
+                           "Enabling private DNS requires both enableDnsSupport and "
+                           f"enableDnsHostnames VPC attributes set to true for {vpc.id}")
+
+    def _endpoint_dns_entries(self, region, meta, zones, private_dns):
+        """AWS-shaped DnsEntries: the regional name, one name per AZ in `zones`, then (private
+        DNS on) the service's private DNS name."""
+        zone_id = catalog.vpce_zone_id(region, self.config["vpce_zone_ids"])
+        label, svc_label = meta["label"], f"{meta['service']['id']}.{region}.vpce.amazonaws.com"
+        entries = [{"dns_name": f"{label}.{svc_label}", "hosted_zone_id": zone_id}]
+        entries += [{"dns_name": f"{label}-{az}.{svc_label}", "hosted_zone_id": zone_id}
+                    for az in zones]
+        if private_dns:
+            entries.append({"dns_name": meta["service"]["private_dns_name"],
+                            "hosted_zone_id": meta["private_zone_id"]})
+        return entries
 
     def _create_response(self, ctx, vpce_id, token):
         """CreateVpcEndpoint answer: the endpoint as moto serialises it (no describe counted)."""
@@ -558,6 +581,37 @@ class Fake:
         if token:
             inner += f"<clientToken>{escape(token)}</clientToken>"
         return self._ec2_ok("CreateVpcEndpoint", inner)
+
+    def _ec2_ModifyVpcEndpoint(self, ctx):
+        params, account, region = ctx["params"], ctx["account"], ctx["region"]
+        backend = self._ec2(account, region)
+        vpce_id = params.get("VpcEndpointId", "")
+        meta = self.endpoint_meta.get((account, region, vpce_id))
+        if meta is None:
+            if vpce_id in backend.vpc_end_points:
+                return self._forward(ctx)  # gateway endpoints and AWS services: moto as is
+            raise ApiError("InvalidVpcEndpointId.NotFound",
+                           f"The Vpc Endpoint Id '{vpce_id}' does not exist")
+        ep = backend.vpc_end_points[vpce_id]
+        vpc = backend.get_vpc(ep.vpc_id)
+        # The checks of CreateVpcEndpoint, on the subnets the endpoint will have afterwards
+        # (moto keeps the remaining ones in order and appends the added ones).
+        removed = _indexed(params, "RemoveSubnetId")
+        subnet_ids = [s for s in ep.subnet_ids if s not in removed]
+        subnet_ids += [s for s in _indexed(params, "AddSubnetId") if s not in subnet_ids]
+        zones = self._endpoint_subnet_zones(backend, vpc, subnet_ids)
+        self._check_security_groups(backend, _indexed(params, "AddSecurityGroupId"))
+        private_dns = ep.private_dns_enabled
+        if "PrivateDnsEnabled" in params:
+            private_dns = _bool(params["PrivateDnsEnabled"])
+            if private_dns:
+                self._check_private_dns(vpc)
+        resp = self._forward(ctx)  # moto changes the subnets and groups; it ignores private DNS
+        if resp.status != 200:
+            return resp
+        ep.private_dns_enabled = private_dns
+        ep.dns_entries = self._endpoint_dns_entries(region, meta, zones, private_dns)
+        return self._ec2_ok("ModifyVpcEndpoint", "<return>true</return>")
 
     def _ec2_DescribeVpcEndpoints(self, ctx):
         params, account, region = ctx["params"], ctx["account"], ctx["region"]

@@ -162,9 +162,67 @@ class AwsFakeTest(unittest.TestCase):
 
     def test_private_dns_needs_vpc_dns_attributes(self):
         vpc, subnets = self.make_vpc("10.3.0.0/16", dns=False, subnets=1)
-        self.assertAwsError("InvalidParameter", "ec2", "create-vpc-endpoint", "--vpc-endpoint-type",
-                            "Interface", "--vpc-id", vpc, "--service-name", METRICS_US1,
-                            "--subnet-ids", subnets[0], "--private-dns-enabled")
+        create = ["ec2", "create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", vpc,
+                  "--service-name", METRICS_US1, "--subnet-ids", subnets[0]]
+        self.assertAwsError("InvalidParameter", *create, "--private-dns-enabled")
+        # the same rule when an endpoint made without private DNS turns it on later
+        vid = self.aws(*create, "--no-private-dns-enabled")["VpcEndpoint"]["VpcEndpointId"]
+        self.assertAwsError("InvalidParameter", "ec2", "modify-vpc-endpoint", "--vpc-endpoint-id",
+                            vid, "--private-dns-enabled")
+
+    def test_modify_endpoint_subnets_groups_and_private_dns(self):
+        vpc, subnets = self.make_vpc("10.7.0.0/16", subnets=3)
+        second_in_a = self.aws("ec2", "create-subnet", "--vpc-id", vpc, "--availability-zone",
+                               "us-east-1a", "--cidr-block", "10.7.9.0/24")["Subnet"]["SubnetId"]
+        old_sg, new_sg = (self.aws("ec2", "create-security-group", "--group-name", name,
+                                   "--description", name, "--vpc-id", vpc)["GroupId"]
+                          for name in ("dd-old", "dd-new"))
+        ep = self.aws("ec2", "create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", vpc,
+                      "--service-name", METRICS_US1, "--subnet-ids", subnets[0],
+                      "--security-group-ids", old_sg, "--no-private-dns-enabled")["VpcEndpoint"]
+        vid, regional = ep["VpcEndpointId"], ep["DnsEntries"][0]
+
+        def described():
+            return self.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", vid)["VpcEndpoints"][0]
+
+        out = self.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", vid,
+                       "--add-subnet-ids", subnets[1], subnets[2], "--remove-subnet-ids", subnets[0],
+                       "--add-security-group-ids", new_sg, "--remove-security-group-ids", old_sg,
+                       "--private-dns-enabled")
+        self.assertEqual(out, {"Return": True})
+        got = described()
+        self.assertEqual(got["SubnetIds"], subnets[1:])
+        self.assertEqual([g["GroupId"] for g in got["Groups"]], [new_sg])
+        self.assertTrue(got["PrivateDnsEnabled"])
+        names = [e["DnsName"] for e in got["DnsEntries"]]
+        self.assertEqual(got["DnsEntries"][0], regional)  # the alias target does not move
+        self.assertRegex(names[1], r"-us-east-1b\.vpce-svc-09a8006e245d1e7b8\.")
+        self.assertRegex(names[2], r"-us-east-1c\.vpce-svc-09a8006e245d1e7b8\.")
+        self.assertEqual(names[3:], ["metrics.agent.datadoghq.com"])
+        self.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", vid, "--no-private-dns-enabled")
+        got = described()
+        self.assertFalse(got["PrivateDnsEnabled"])
+        self.assertEqual([e["DnsName"] for e in got["DnsEntries"]], names[:3])
+
+        # refused changes leave the endpoint as it was
+        modify = ["ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", vid]
+        self.assertAwsError("DuplicateSubnetsInSameZone", *modify,
+                            "--add-subnet-ids", subnets[0], second_in_a)
+        self.assertAwsError("InvalidSecurityGroupID.NotFound", *modify,
+                            "--add-security-group-ids", "sg-0000000000000000f")
+        self.assertEqual(described()["SubnetIds"], subnets[1:])
+        self.assertAwsError("InvalidVpcEndpointId.NotFound", "ec2", "modify-vpc-endpoint",
+                            "--vpc-endpoint-id", "vpce-0000000000000000f", "--remove-subnet-ids",
+                            subnets[1])
+        # the exact answer, as AWS sends it
+        body = urllib.parse.urlencode({"Action": "ModifyVpcEndpoint", "Version": "2016-11-15",
+                                       "VpcEndpointId": vid, "RemoveSecurityGroupId.1": old_sg})
+        status, text = self.signed("ec2", "POST", "/", body.encode(),
+                                   ctype="application/x-www-form-urlencoded; charset=utf-8")
+        self.assertEqual(status, 200)
+        self.assertRegex(text, r'<ModifyVpcEndpointResponse xmlns="http://ec2\.amazonaws\.com/doc/'
+                               r'2016-11-15/"><requestId>[0-9a-f-]{36}</requestId><return>true</return>'
+                               r"</ModifyVpcEndpointResponse>")
 
     def test_cross_region_endpoint(self):
         vpc, subnets = self.make_vpc("10.4.0.0/16", region="eu-west-1", subnets=1)
