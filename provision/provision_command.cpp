@@ -68,6 +68,10 @@ bool confirmed(const ProvisionCommandOptions& options, std::size_t changes, std:
   return answer == "y" || answer == "yes";
 }
 
+std::chrono::milliseconds poll_interval(const ProvisionCommandOptions& options) {
+  return std::chrono::milliseconds(static_cast<long>(options.poll_seconds * 1000.0));
+}
+
 // On a failure: what was done so far, what failed, and how to go on.
 void print_done(const std::vector<std::string>& done, const char* verb, std::ostream& out) {
   out << fmt::format("{}: {} change(s) made before the failure:\n", verb, done.size());
@@ -79,6 +83,7 @@ int run_apply(const ProvisionCommandOptions& options, Session& session, const Pl
   if (!plan.ok()) return exit_not_ok;
   if (!plan.actions.empty() && !confirmed(options, plan.actions.size(), in, out)) return exit_declined;
   ApplyOptions apply_options;
+  apply_options.poll_interval = poll_interval(options);
   // Progress goes to stderr so that --output json keeps stdout parseable.
   apply_options.progress = [&err](const std::string& line) { err << line << "\n"; };
   const ApplyReport applied = apply_plan(session.config, plan, *session.clients, apply_options);
@@ -112,6 +117,7 @@ int run_destroy_action(const ProvisionCommandOptions& options, Session& session,
   }
   if (!confirmed(options, plan.size(), in, out)) return exit_declined;
   DestroyOptions destroy_options;
+  destroy_options.poll_interval = poll_interval(options);
   destroy_options.progress = [&err](const std::string& line) { err << line << "\n"; };
   const DestroyReport destroyed = run_destroy(session.config, plan, *session.clients, destroy_options);
   if (!destroyed.ok()) {

@@ -18,6 +18,7 @@ struct ProvisionCommandOptions {
   std::optional<std::string> profile;  // AWS profile for the endpoint VPC's account
   std::optional<std::string> endpoint_url;  // --endpoint-url: every AWS call goes there
   bool agent_account = false;  // iam-policy: the Agent VPCs' account's policy
+  double poll_seconds = 5.0;   // apply/destroy: how often AWS is asked while waiting
 };
 
 // Exit codes: 0 done / all checks ok, 1 plan problems or failed checks,

@@ -83,7 +83,13 @@ int main(int argc, char** argv) {
                      "Send every AWS call to this URL (a local emulator); overrides AWS_ENDPOINT_URL*");
     step->add_option("-o,--output", provision_output, "Output format: table (default) or json")
         ->check(CLI::IsMember({"table", "json"}));
-    if (name == "apply" || name == "destroy") step->add_flag("-y,--yes", provision_options.yes, "Do not ask for confirmation");
+    if (name == "apply" || name == "destroy") {
+      step->add_flag("-y,--yes", provision_options.yes, "Do not ask for confirmation");
+      step->add_option("--poll-interval", provision_options.poll_seconds,
+                       "Seconds between AWS polls while waiting (endpoints, peerings, deletions)")
+          ->check(CLI::Range(0.05, 300.0))
+          ->capture_default_str();
+    }
   }
 
   auto* iam_policy = provision_command->add_subcommand(
