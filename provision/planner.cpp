@@ -402,8 +402,10 @@ class Planner {
     for (const auto& route : table.routes) {
       if (route.destination_cidr_block != destination) continue;
       if (!peering_id.empty() && route.vpc_peering_connection_id == peering_id) {
-        plan_.keeps.push_back({fmt::format("route {} -> {} in {}", destination, peering_id, table.id), table.id,
-                               false});
+        // Destroy removes routes over the peerings it removes.
+        const aws::VpcPeeringConnection* peering = find_peering(state_, config_.endpoint_vpc.vpc_id, agent.vpc_id);
+        plan_.keeps.push_back({fmt::format("route {} -> {} in {}, route table", destination, peering_id, table.vpc_id),
+                               table.id, peering != nullptr && is_ours(config_, peering->tags)});
         return;
       }
       problem(table.id, fmt::format("already routes {} to {}; provision does not replace routes it did not make",
