@@ -145,11 +145,18 @@ class Planner {
       return;
     }
     const auto found = observed.services.find(service.service_name);
+    if ((found == observed.services.end() || !found->second.found) && placement.service_region) {
+      problem(subject, fmt::format("{} is not offered to {} through cross-region PrivateLink "
+                                   "(DescribeVpcEndpointServices with ServiceRegion {} does not list it); use mode "
+                                   "peering for Agents in {}",
+                                   service.service_name, placement.region, *placement.service_region,
+                                   placement.region));
+      return;
+    }
     if (found == observed.services.end() || !found->second.found) {
-      problem(subject, fmt::format("{} is not offered in {}{} (DescribeVpcEndpointServices does not know it); "
+      problem(subject, fmt::format("{} is not offered in {} (DescribeVpcEndpointServices does not know it); "
                                    "check the id against Datadog's PrivateLink guide",
-                                   service.service_name, placement.region,
-                                   placement.service_region ? " as a cross-region service" : ""));
+                                   service.service_name, placement.region));
       return;
     }
     check_zones(subject, placement, observed, found->second);

@@ -111,7 +111,9 @@ TEST(CrossRegion, ServiceNotSharedWithThatRegion) {
   state.placements[1].services[metrics_name].found = false;
   EXPECT_THAT(messages(make_plan(cross_region_config(), state)),
               ElementsAre(HasSubstr("services.metrics: " + metrics_name +
-                                    " is not offered in us-west-2 as a cross-region service")));
+                                    " is not offered to us-west-2 through cross-region PrivateLink (DescribeVpcEndpointServices "
+                                    "with ServiceRegion us-east-1 does not list it); use mode peering for Agents in "
+                                    "us-west-2")));
 }
 
 TEST(CrossRegion, ServiceOfAnotherSiteIsTheWrongRegion) {
