@@ -88,7 +88,8 @@ Expected<void> read_zones(const ProvisionConfig& config, AwsClients& clients, De
     if (!zone.private_zone) continue;
     auto tags = (*route53)->list_tags_for_hosted_zone(zone.id);
     if (!tags) return tags.error().with_prefix("ListTagsForResource: ");
-    if (!is_ours(config, *tags)) continue;
+    // The comment counts too: a zone whose tagging answer was lost.
+    if (!is_ours(config, *tags) && !has_our_zone_comment(config, zone.comment)) continue;
     ObservedZone observed{zone, {}, std::move(*tags), std::nullopt, {}};
     auto authorizations = (*route53)->list_vpc_association_authorizations(zone.id);
     if (!authorizations) return authorizations.error().with_prefix("ListVPCAssociationAuthorizations: ");
@@ -370,8 +371,10 @@ DestroyPlan make_destroy_plan(const ProvisionConfig& config, const DestroyState&
   DestroyPlan plan;
   for (const auto& placement : state.placements) plan_placement(config, placement, plan);
   plan_peerings(config, state, plan);
-  plan.zones = state.zones;  // read_destroy_state kept only ours
-  std::erase_if(plan.zones, [&](const ObservedZone& zone) { return !is_ours(config, zone.tags); });
+  plan.zones = state.zones;
+  std::erase_if(plan.zones, [&](const ObservedZone& zone) {
+    return !is_ours(config, zone.tags) && !has_our_zone_comment(config, zone.zone.comment);
+  });
   return plan;
 }
 

@@ -66,6 +66,7 @@ class Executor {
       case ActionKind::accept_peering: return accept_peering(action);
       case ActionKind::create_route: return create_route(action);
       case ActionKind::create_zone: return create_zone(action);
+      case ActionKind::tag_zone: return tag_zone(action);
       case ActionKind::upsert_alias: return upsert_alias(action);
       case ActionKind::authorize_association: return authorize_association(action);
       case ActionKind::associate_zone: return associate_zone(action);
@@ -338,14 +339,21 @@ class Executor {
   Expected<void> create_zone(const Action& action) {
     auto route53 = clients_.route53(std::nullopt);
     if (!route53) return route53.error();
-    auto created = (*route53)->create_private_hosted_zone(
-        action.zone_name, action.zone_vpc, caller_reference(action.zone_name),
-        fmt::format("Datadog {} over PrivateLink (privatelink-sidecar)", action.service.short_name));
+    // The comment marks the zone as ours until the tags below are on.
+    auto created = (*route53)->create_private_hosted_zone(action.zone_name, action.zone_vpc,
+                                                          caller_reference(action.zone_name),
+                                                          zone_comment(config_, action.service));
     if (!created) return created.error();
     created_zones_[action.zone_name] = created->zone.id;
     track_change(*route53, created->change);
     // Tagged right away: the tags are how plan, verify and destroy find it.
     return to_expected((*route53)->change_tags_for_hosted_zone(created->zone.id, action.tags));
+  }
+
+  Expected<void> tag_zone(const Action& action) {
+    auto route53 = clients_.route53(std::nullopt);
+    if (!route53) return route53.error();
+    return to_expected((*route53)->change_tags_for_hosted_zone(action.zone_id, action.tags));
   }
 
   Expected<void> upsert_alias(const Action& action) {

@@ -34,7 +34,7 @@ struct IamActionUse {
 };
 
 // clang-format off
-inline constexpr std::array<IamActionUse, 35> iam_actions = {{
+inline constexpr std::array<IamActionUse, 36> iam_actions = {{
     {"ec2", "DescribeVpcs", TagCondition::none, "", true, true, true},
     {"ec2", "DescribeVpcAttribute", TagCondition::none, "", true, true, true},
     {"ec2", "DescribeSubnets", TagCondition::none, "", true, true, true},
@@ -64,6 +64,8 @@ inline constexpr std::array<IamActionUse, 35> iam_actions = {{
     {"route53", "GetHostedZone", TagCondition::none, "hostedzone", true, true, false},
     {"route53", "ListHostedZones", TagCondition::none, "", true, true, false},
     {"route53", "ListHostedZonesByName", TagCondition::none, "", true, true, false},
+    // Zones already on a VPC (a second one of a name is refused): asked by the VPC's owner.
+    {"route53", "ListHostedZonesByVPC", TagCondition::none, "", true, true, true},
     {"route53", "ListResourceRecordSets", TagCondition::none, "hostedzone", true, true, false},
     {"route53", "ChangeResourceRecordSets", TagCondition::none, "hostedzone", true, true, false},
     {"route53", "ChangeTagsForResource", TagCondition::none, "hostedzone", true, true, false},

@@ -55,6 +55,10 @@ struct ObservedState {
   std::vector<aws::VpcPeeringConnection> peerings;  // live ones that touch the endpoint VPC
   std::map<std::string, std::vector<aws::RouteTable>> route_tables;  // by VPC id
   std::map<std::string, std::vector<ObservedZone>> zones;  // by private DNS name (no trailing dot)
+  // Every private zone associated with the endpoint VPC and each peered Agent
+  // VPC (ListHostedZonesByVPC, in the VPC owner's account), by VPC id: a
+  // second zone of the same name there would be refused.
+  std::map<std::string, std::vector<aws::HostedZoneSummary>> zones_by_vpc;
 };
 
 // Peering states in which a peering no longer counts.

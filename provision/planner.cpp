@@ -465,7 +465,9 @@ class Planner {
       plan_.actions.push_back(std::move(create));
     } else {
       zone_id = zone->zone.id;
-      plan_.keeps.push_back({fmt::format("private zone {}", name), zone_id, is_managed(zone->tags)});
+      const bool lost_tags = !is_ours(config_, zone->tags) && zone->zone.comment == zone_comment(config_, service);
+      plan_.keeps.push_back({fmt::format("private zone {}", name), zone_id, is_managed(zone->tags) || lost_tags});
+      if (lost_tags) plan_tag_zone(service, name, zone_id);
     }
     plan_alias(service, name, zone_id, zone);
     if (zone != nullptr && !is_associated(*zone, endpoint_vpc)) plan_association(name, zone_id, zone, endpoint_vpc, {});
@@ -473,6 +475,17 @@ class Planner {
       if (!is_peered(config_, agent) || !state_.agent_vpcs.contains(agent.vpc_id)) continue;
       plan_association(name, zone_id, zone, {agent.region, agent.vpc_id}, agent);
     }
+  }
+
+  // A zone an earlier apply created but could not tag (a lost answer).
+  void plan_tag_zone(const ServiceChoice& service, const std::string& name, const std::string& zone_id) {
+    Action tag = make_action(ActionKind::tag_zone, fmt::format("tag private zone {} as provision's", name),
+                             {config_.endpoint_vpc.region, std::nullopt});
+    tag.zone_name = name;
+    tag.zone_id = zone_id;
+    tag.service = service;
+    tag.tags = managed_tags(config_, name, service.short_name);
+    plan_.actions.push_back(std::move(tag));
   }
 
   bool find_service_anywhere(const std::string& service_name) const {
@@ -508,12 +521,13 @@ class Planner {
     const bool authorized = zone != nullptr && std::find(zone->authorizations.begin(), zone->authorizations.end(),
                                                          vpc) != zone->authorizations.end();
     const CallTarget owner{config_.endpoint_vpc.region, std::nullopt};
-    if (!associated && other_account && !authorized) {
+    if (!associated && other_account && !authorized && !has_conflict(name, zone_id, vpc)) {
       push_zone_action(ActionKind::authorize_association,
                        fmt::format("authorize {} ({}, account {}) to associate with {}", vpc.vpc_id, vpc.region,
                                    state_.agent_vpcs.at(vpc.vpc_id).owner_id, name),
                        owner, name, zone_id, vpc);
     }
+    if (!associated && conflicts(name, zone_id, vpc)) return;
     if (!associated) {
       push_zone_action(ActionKind::associate_zone,
                        fmt::format("associate {} ({}) with {}", vpc.vpc_id, vpc.region, name),
@@ -524,6 +538,37 @@ class Planner {
                        fmt::format("delete the used authorization of {} on {}", vpc.vpc_id, name), owner, name,
                        zone_id, vpc);
     }
+  }
+
+  // Another zone of that name already associated with the VPC (the user's,
+  // or AWS's own for an endpoint with private DNS on there): Route 53 would
+  // refuse ours with ConflictingDomainExists, and the names already resolve
+  // somewhere else.
+  const aws::HostedZoneSummary* conflicting_zone(const std::string& name, const std::string& zone_id,
+                                                 const aws::ZoneVpc& vpc) const {
+    const auto found = state_.zones_by_vpc.find(vpc.vpc_id);
+    if (found == state_.zones_by_vpc.end()) return nullptr;
+    for (const auto& other : found->second) {
+      if (same_dns_name(other.name, name) && other.id != zone_id) return &other;
+    }
+    return nullptr;
+  }
+
+  bool has_conflict(const std::string& name, const std::string& zone_id, const aws::ZoneVpc& vpc) const {
+    return conflicting_zone(name, zone_id, vpc) != nullptr;
+  }
+
+  bool conflicts(const std::string& name, const std::string& zone_id, const aws::ZoneVpc& vpc) {
+    const aws::HostedZoneSummary* other = conflicting_zone(name, zone_id, vpc);
+    if (other == nullptr) return false;
+    problem(vpc.vpc_id,
+            fmt::format("already has a private zone named {} ({}, {}); Route 53 refuses a second one "
+                        "(ConflictingDomainExists). Remove that association (or the endpoint's private DNS) first",
+                        name, other->id,
+                        other->owning_account.empty() ? std::string("owned by an AWS service, e.g. an endpoint's "
+                                                                    "private DNS")
+                                                      : "account " + other->owning_account));
+    return true;
   }
 
   void push_zone_action(ActionKind kind, std::string description, const CallTarget& target, const std::string& name,
@@ -541,6 +586,8 @@ class Planner {
   Plan plan_;
 };
 
+constexpr std::string_view zone_comment_prefix = "privatelink-sidecar:";
+
 bool same_text(const std::string& left, const char* right) { return strcasecmp(left.c_str(), right) == 0; }
 
 }  // namespace
@@ -556,6 +603,7 @@ const char* to_string(ActionKind kind) {
     case ActionKind::accept_peering: return "accept-peering";
     case ActionKind::create_route: return "create-route";
     case ActionKind::create_zone: return "create-zone";
+    case ActionKind::tag_zone: return "tag-zone";
     case ActionKind::upsert_alias: return "upsert-alias";
     case ActionKind::authorize_association: return "authorize-association";
     case ActionKind::associate_zone: return "associate-zone";
@@ -567,6 +615,7 @@ const char* to_string(ActionKind kind) {
 bool is_dns_action(ActionKind kind) {
   switch (kind) {
     case ActionKind::create_zone:
+    case ActionKind::tag_zone:
     case ActionKind::upsert_alias:
     case ActionKind::authorize_association:
     case ActionKind::associate_zone:
@@ -654,11 +703,22 @@ const ObservedZone* find_zone(const ProvisionConfig& config, const ObservedState
   for (const auto& zone : found->second) {
     if (is_ours(config, zone.tags)) return &zone;
   }
+  for (const auto& zone : found->second) {
+    if (has_our_zone_comment(config, zone.zone.comment)) return &zone;
+  }
   const aws::ZoneVpc endpoint_vpc{config.endpoint_vpc.region, config.endpoint_vpc.vpc_id};
   for (const auto& zone : found->second) {
     if (is_associated(zone, endpoint_vpc)) return &zone;
   }
   return nullptr;
+}
+
+bool has_our_zone_comment(const ProvisionConfig& config, const std::string& comment) {
+  return comment.starts_with(zone_comment_prefix) && comment.ends_with(" for site " + config.site_domain);
+}
+
+std::string zone_comment(const ProvisionConfig& config, const ServiceChoice& service) {
+  return fmt::format("{} Datadog {} for site {}", zone_comment_prefix, service.short_name, config.site_domain);
 }
 
 std::string private_dns_name(const ObservedState& state, const std::string& service_name) {

@@ -35,6 +35,7 @@ enum class ActionKind {
   accept_peering,
   create_route,
   create_zone,
+  tag_zone,
   upsert_alias,
   authorize_association,
   associate_zone,
@@ -128,6 +129,10 @@ const aws::VpcPeeringConnection* find_peering(const ObservedState& state, const 
 // The zone provision uses for `name`: ours first, else one already associated
 // with the endpoint VPC (adopted, reported as not ours).
 const ObservedZone* find_zone(const ProvisionConfig& config, const ObservedState& state, const std::string& name);
+// The comment provision gives the zones it creates. Route 53 cannot tag at
+// creation, so a zone whose tagging answer was lost is recognised by it.
+std::string zone_comment(const ProvisionConfig& config, const ServiceChoice& service);
+bool has_our_zone_comment(const ProvisionConfig& config, const std::string& comment);
 // The private DNS name of a service as the endpoint VPC's region reports it,
 // without a trailing dot; empty when unknown.
 std::string private_dns_name(const ObservedState& state, const std::string& service_name);

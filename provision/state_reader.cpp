@@ -176,6 +176,18 @@ Expected<void> read_zones(const ProvisionConfig& config, AwsClients& clients, Ob
   return {};
 }
 
+// Asked with the VPC owner's credentials: ListHostedZonesByVPC answers only
+// for VPCs of the caller's account.
+Expected<void> read_zones_of_vpc(AwsClients& clients, const std::optional<std::string>& profile,
+                                 const aws::ZoneVpc& vpc, ObservedState& state) {
+  auto route53 = clients.route53(profile);
+  if (!route53) return route53.error();
+  auto zones = (*route53)->list_hosted_zones_by_vpc(vpc);
+  if (!zones) return zones.error().with_prefix(fmt::format("ListHostedZonesByVPC {}: ", vpc.vpc_id));
+  state.zones_by_vpc[vpc.vpc_id] = std::move(*zones);
+  return {};
+}
+
 Expected<void> read_peering_side(const ProvisionConfig& config, AwsClients& clients, ObservedState& state) {
   auto ec2 = clients.ec2({config.endpoint_vpc.region, std::nullopt});
   if (!ec2) return ec2.error();
@@ -186,7 +198,9 @@ Expected<void> read_peering_side(const ProvisionConfig& config, AwsClients& clie
     auto agent_ec2 = clients.ec2(agent_target(agent));
     if (!agent_ec2) return agent_ec2.error();
     SIDECAR_TRY(read_route_tables(**agent_ec2, agent.vpc_id, state));
+    SIDECAR_TRY(read_zones_of_vpc(clients, agent.profile, {agent.region, agent.vpc_id}, state));
   }
+  SIDECAR_TRY(read_zones_of_vpc(clients, std::nullopt, {config.endpoint_vpc.region, config.endpoint_vpc.vpc_id}, state));
   return read_zones(config, clients, state);
 }
 

@@ -327,6 +327,37 @@ TEST(Peering, UnmanagedZoneOnTheEndpointVpcIsAdopted) {
   EXPECT_THAT(format_plan_text(plan), HasSubstr("keep    private zone " + metrics_dns + " Z1 (not created by"));
 }
 
+// An earlier apply created the zone, but the answer to its tagging was lost:
+// the comment says it is ours, so it is tagged, not duplicated or left alone.
+TEST(Peering, ZoneWithOurCommentButNoTagsIsTagged) {
+  ObservedState state = peered_state();
+  ObservedZone& zone = state.zones[metrics_dns][0];
+  zone.tags.clear();
+  zone.vpcs = {{"eu-west-1", "vpc-eu"}, {"us-west-2", "vpc-other"}};  // not even the endpoint VPC
+  zone.zone.comment = zone_comment(peering_config(), peering_config().services[0]);
+  const Plan plan = make_plan(peering_config(), state);
+  ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::tag_zone, ActionKind::associate_zone));
+  EXPECT_EQ(plan.actions[0].zone_id, "Z1");
+  EXPECT_THAT(plan.actions[0].tags, Contains(aws::Tag{managed_tag, "true"}));
+  EXPECT_TRUE(plan.keeps.back().managed);
+}
+
+// The Agent VPC already has a zone of that name (AWS's own, for an endpoint
+// with private DNS on there): Route 53 would refuse ours.
+TEST(Peering, ConflictingZoneOnAnAgentVpc) {
+  ObservedState state = peering_state();
+  state.zones_by_vpc["vpc-other"] = {{"ZAWS", metrics_dns + ".", ""}};
+  EXPECT_THAT(messages(make_plan(peering_config(), state)),
+              ElementsAre("vpc-other: already has a private zone named " + metrics_dns +
+                          " (ZAWS, owned by an AWS service, e.g. an endpoint's private DNS); Route 53 refuses a "
+                          "second one (ConflictingDomainExists). Remove that association (or the endpoint's private "
+                          "DNS) first"));
+  // Our own zone there is no conflict.
+  ObservedState applied = peered_state();
+  applied.zones_by_vpc["vpc-other"] = {{"Z1", metrics_dns + ".", "111111111111"}};
+  EXPECT_THAT(messages(make_plan(peering_config(), applied)), IsEmpty());
+}
+
 TEST(Peering, ServiceWithoutPrivateDnsName) {
   ObservedState state = peering_state();
   state.placements[0].services[metrics_name].private_dns_name = "";

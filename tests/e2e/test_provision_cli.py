@@ -11,10 +11,12 @@ failures injected by the fake in the middle of apply, then a resumed apply.
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 sys.dont_write_bytecode = True
 SUPPORT = os.environ.get("SIDECAR_TEST_SUPPORT_DIR", os.path.join(os.path.dirname(__file__), "..", "support"))
@@ -93,6 +95,15 @@ class ProvisionCli(unittest.TestCase):
     def write(self, config):
         with open(self.file, "w") as f:
             json.dump(config, f)
+        self.forget_calls()  # the call log then holds only what the binary did
+
+    def forget_calls(self):
+        request = urllib.request.Request(self.fake.url + "/fake-api/calls", method="DELETE")
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def assert_no_problem(self, plan):
+        self.assertEqual([line for line in plan.stdout.splitlines() if line.startswith("problem ")], [], plan.stdout)
+        self.assertIn(" 0 problem(s)", plan.stdout)
 
     def provision(self, *args, env=None):
         result = subprocess.run([BINARY, "provision", *args, "-f", self.file], capture_output=True, text=True,
@@ -184,6 +195,269 @@ class ProvisionCli(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("provision.yaml:3:", result.stderr)
         self.assertIn("endpoint_vpc.vpcid: unknown key", result.stderr)
+
+
+    # ------------------------------------------------------------ bad input
+
+    def test_unknown_site_names_file_line_and_key(self):
+        self.forget_calls()
+        with open(self.file, "w") as f:
+            f.write("mode: same-region\nsite: datadoghq.invalid\nservices: [metrics]\n"
+                    "endpoint_vpc: {region: us-east-1, vpc_id: %s, subnet_ids: [%s]}\n" % (self.vpc, self.subnets[0]))
+        result = self.expect(self.provision("plan"), 2, "provision.yaml:2:", "site", "unknown site 'datadoghq.invalid'",
+                             stream="stderr")
+        self.assertEqual(result.stdout, "")
+        self.assertEqual(self.fake.calls(), [])  # a bad file is refused before any AWS call
+
+    def test_service_of_another_region_is_verified_in_the_wrong_region(self):
+        tokyo = "com.amazonaws.vpce.ap-northeast-1.vpce-svc-002d904d5e69340ad"  # AP1 metrics
+        self.write({"site": "US1", "mode": "same-region", "services": [tokyo],
+                    "endpoint_vpc": {"region": "us-east-1", "vpc_id": self.vpc, "subnet_ids": self.subnets},
+                    "agent_vpcs": [{"region": "us-east-1", "vpc_id": self.vpc}]})
+        plan = self.expect(self.provision("plan"), 1, "verified in the wrong region", tokyo, "ap-northeast-1")
+        self.assertIn("problem services.", plan.stdout)
+        refused = self.expect(self.provision("apply", "--yes", *POLL), 1, "verified in the wrong region")
+        self.assertNotIn("done", refused.stderr)
+        self.assertFalse([c for c in self.fake.calls() if c["action"].startswith("Create")])  # nothing was made
+
+    def test_overlapping_cidrs_in_peering_mode(self):
+        agent, _ = self.make_vpc("us-west-2", "10.1.0.0/16")  # the endpoint VPC's CIDR
+        self.write({"site": "US1", "mode": "peering", "services": ["metrics"],
+                    "endpoint_vpc": {"region": "us-east-1", "vpc_id": self.vpc, "subnet_ids": self.subnets},
+                    "agent_vpcs": [{"region": "us-west-2", "vpc_id": agent}]})
+        plan = self.expect(self.provision("plan"), 1, "overlap", self.vpc, agent, "10.1.0.0/16")
+        self.assertIn("problem agent_vpcs:", plan.stdout)
+        self.expect(self.provision("apply", "--yes", *POLL), 1, "overlap")
+        self.assertFalse([c for c in self.fake.calls() if c["action"].startswith("Create")])
+
+    def test_vpc_that_does_not_exist(self):
+        missing = "vpc-0123456789abcdef0"
+        self.write({"site": "US1", "mode": "same-region", "services": ["metrics"],
+                    "endpoint_vpc": {"region": "us-east-1", "vpc_id": missing, "subnet_ids": self.subnets},
+                    "agent_vpcs": [{"region": "us-east-1", "vpc_id": missing}]})
+        self.expect(self.provision("plan"), 1, "problem endpoint_vpc.vpc_id: %s does not exist in us-east-1" % missing)
+        self.expect(self.provision("verify"), 1, "[FAIL] VPC %s exists in us-east-1" % missing)
+        # An Agent VPC of peering mode, looked up with its own profile (account 2).
+        self.write({"site": "US1", "mode": "peering", "services": ["metrics"],
+                    "endpoint_vpc": {"region": "us-east-1", "vpc_id": self.vpc, "subnet_ids": self.subnets},
+                    "agent_vpcs": [{"region": "us-west-2", "vpc_id": missing, "profile": "agents"}]})
+        self.expect(self.provision("plan"), 1,
+                    "problem agent_vpcs[0]: %s does not exist in us-west-2 (profile agents)" % missing)
+
+    def test_missing_credentials(self):
+        home = tempfile.mkdtemp(prefix="pl-provision-home-")
+        empty = os.path.join(home, "empty-config")
+        open(empty, "w").close()
+        base = {key: value for key, value in self.env.items() if not key.startswith("AWS_")}
+        base.update(HOME=home, AWS_ENDPOINT_URL=self.fake.url, AWS_REGION="us-east-1",
+                    AWS_SHARED_CREDENTIALS_FILE=os.path.join(home, "no-such-credentials"), AWS_CONFIG_FILE=empty)
+        with socket.socket() as closed:  # a loopback port where nothing listens: no instance metadata
+            closed.bind(("127.0.0.1", 0))
+            no_imds = "http://127.0.0.1:%d/" % closed.getsockname()[1]
+        for name, extra in (("IMDS disabled", {"AWS_EC2_METADATA_DISABLED": "true"}),
+                            ("IMDS unreachable", {"AWS_EC2_METADATA_SERVICE_ENDPOINT": no_imds})):
+            for action in (("plan",), ("apply", "--yes"), ("verify",), ("destroy", "--yes")):
+                with self.subTest(name, action=action[0]):
+                    result = self.expect(self.provision(*action, env=dict(base, **extra)), 3, "AWS credentials",
+                                         stream="stderr")
+                    self.assertIn("no AWS credentials", result.stderr)
+        # A profile named in the file that the shared files do not have: the same, naming the profile.
+        self.write({"site": "US1", "mode": "peering", "services": ["metrics"],
+                    "endpoint_vpc": {"region": "us-east-1", "vpc_id": self.vpc, "subnet_ids": self.subnets},
+                    "agent_vpcs": [{"region": "us-west-2", "vpc_id": "vpc-0123456789abcdef0", "profile": "nosuch"}]})
+        self.expect(self.provision("plan"), 3, "AWS credentials (profile nosuch)", "nosuch", stream="stderr")
+        self.assertEqual([c for c in self.fake.calls() if c["account"] not in (ACCOUNT1,)], [])
+
+    def test_refused_credentials_exit_3_with_the_aws_code(self):
+        for code, status, message in (
+                ("AuthFailure", 401, "AWS was not able to validate the provided access credentials"),
+                ("RequestExpired", 400, "Request has expired.")):
+            self.forget_calls()
+            self.fake.configure({"failures": [{"action": "DescribeVpcs", "code": code, "status": status,
+                                               "message": message, "times": 100}]})
+            for action in (("plan",), ("apply", "--yes", *POLL), ("verify",)):
+                with self.subTest(code, action=action[0]):
+                    result = self.expect(self.provision(*action), 3, code, message, stream="stderr")
+                    self.assertTrue(result.stderr.startswith("provision: ") or "\nprovision: " in result.stderr,
+                                    result.stderr)
+            self.assertFalse([c for c in self.fake.calls() if c["action"].startswith("Create")])
+
+    def test_failure_in_the_middle_of_apply_then_resume(self):
+        self.fake.configure({"failures": [{"action": "CreateVpcEndpoint", "nth": 2, "when": "before", "status": 400,
+                                           "code": "VpcEndpointLimitExceeded",
+                                           "message": "The maximum number of VPC endpoints has been reached."}]})
+        failed = self.expect(self.provision("apply", "--yes", *POLL), 3, "change(s) made before the failure:",
+                             "  done  create security group privatelink-sidecar-datadog in " + self.vpc,
+                             "  done  create endpoint for metrics",
+                             "apply: run `provision apply` again to resume",
+                             "VpcEndpointLimitExceeded", "The maximum number of VPC endpoints has been reached.",
+                             stream="stderr")
+        self.assertNotIn("  done  create endpoint for logs", failed.stderr)
+        last = failed.stderr.strip().splitlines()[-1]
+        self.assertTrue(last.startswith("provision: ") and "VpcEndpointLimitExceeded" in last, failed.stderr)
+        self.assertIn("logs", last)  # names the step that failed
+        done = [line for line in failed.stderr.splitlines() if line.startswith("  done  ")]
+        self.assertIn("apply: %d change(s) made before the failure:" % len(done), failed.stderr)
+        ec2 = self.client("ec2")
+        made = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])["VpcEndpoints"]
+        self.assertEqual(len(made), 1, made)  # what the report says exists, exists
+        left = self.expect(self.provision("plan"), 0, "1 to create", "create  create endpoint for logs")
+        self.assertIn("keep    endpoint for metrics", left.stdout)
+        self.expect(self.provision("apply", "--yes", *POLL), 0, "apply: 1 change(s) made; 2 endpoint(s) available")
+        self.expect(self.provision("plan"), 0, "0 to create")
+        self.expect(self.provision("verify"), 0, "0 failed")
+        made = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])["VpcEndpoints"]
+        self.assertEqual(len(made), 2, made)  # no duplicate
+
+    # ------------------------------------------------------------ peering, two regions, two accounts
+
+    def peering_world(self):
+        """Endpoint VPC (account 1, us-east-1, from setUp); Agent VPCs in account 1 eu-west-1 and in
+        account 2 us-west-2 (profile agents). Returns (eu vpc, us-west-2 vpc)."""
+        europe, _ = self.make_vpc("eu-west-1", "10.2.0.0/16")
+        oregon, _ = self.make_vpc("us-west-2", "10.3.0.0/16", key=KEY2)
+        self.write({"site": "US1", "mode": "peering", "services": ["metrics", "logs"],
+                    "endpoint_vpc": {"region": "us-east-1", "vpc_id": self.vpc, "subnet_ids": self.subnets},
+                    "agent_vpcs": [{"region": "eu-west-1", "vpc_id": europe},
+                                   {"region": "us-west-2", "vpc_id": oregon, "profile": "agents"}]})
+        return europe, oregon
+
+    # The fake's call log names Route 53 operations by their path; the tag calls
+    # (/2013-04-01/tags/hostedzone/<id>, GET = ListTagsForResource, POST = ChangeTagsForResource) are not in
+    # its table and show as "Route53Other".
+    UNNAMED = {("route53", "Route53Other"): ("ListTagsForResource", "ChangeTagsForResource")}
+
+    def assert_calls_allowed_by_iam_policies(self, calls):
+        """Every call the binary made is in its account's `provision iam-policy` document."""
+        endpoint_policy, agent_policy = self.iam_policy(), self.iam_policy("--agent-account")
+        self.assertTrue([c for c in calls if c["account"] == ACCOUNT1])
+        self.assertTrue([c for c in calls if c["account"] == ACCOUNT2])
+        for call in calls:
+            allowed = {ACCOUNT1: endpoint_policy, ACCOUNT2: agent_policy}.get(call["account"])
+            self.assertIsNotNone(allowed, call)
+            names = self.UNNAMED.get((call["service"], call["action"]), (call["action"],))
+            self.assertTrue(any("%s:%s" % (call["service"], name) in allowed for name in names),
+                            "%s:%s called by account %s (%s) is not in its IAM policy"
+                            % (call["service"], call["action"], call["account"], call["region"]))
+
+    def zones_of(self, vpc, region, key):
+        route53 = self.client("route53", key=key)
+        zones = route53.list_hosted_zones_by_vpc(VPCId=vpc, VPCRegion=region)["HostedZoneSummaries"]
+        return sorted(zone["Name"].rstrip(".") for zone in zones)
+
+    def authorizations(self):
+        route53 = self.client("route53")
+        left = []
+        for zone in route53.list_hosted_zones()["HostedZones"]:
+            left += route53.list_vpc_association_authorizations(HostedZoneId=zone["Id"])["VPCs"]
+        return left
+
+    def test_peering_two_regions_two_accounts(self):
+        europe, oregon = self.peering_world()
+        plan = self.expect(self.provision("plan"), 0, "create peering %s (us-east-1) -> %s (eu-west-1)" % (self.vpc, europe),
+                           "create peering %s (us-east-1) -> %s (us-west-2, account %s)" % (self.vpc, oregon, ACCOUNT2),
+                           "accept the peering in %s (us-west-2, profile agents)" % oregon,
+                           "add route 10.3.0.0/16 -> the new peering", "add route 10.1.0.0/16 -> the new peering",
+                           "create private zone metrics.agent.datadoghq.com",
+                           "create private zone agent-http-intake.logs.datadoghq.com",
+                           "authorize %s (us-west-2, account %s)" % (oregon, ACCOUNT2),
+                           "associate %s (us-west-2) with metrics.agent.datadoghq.com" % oregon,
+                           "associate %s (eu-west-1) with agent-http-intake.logs.datadoghq.com" % europe,
+                           "private DNS off")
+        self.assert_no_problem(plan)
+        kinds = [a["kind"] for a in json.loads(self.expect(self.provision("plan", "-o", "json"), 0).stdout)["actions"]]
+        for kind, count in (("create-peering", 2), ("accept-peering", 2), ("create-route", 4), ("create-zone", 2),
+                            ("upsert-alias", 2), ("authorize-association", 2), ("associate-zone", 4),
+                            ("delete-authorization", 2), ("create-endpoint", 2)):
+            self.assertEqual(kinds.count(kind), count, (kind, kinds))
+
+        self.expect(self.provision("apply", "--yes", *POLL), 0, "endpoint(s) available")
+        self.expect(self.provision("apply", "--yes", *POLL), 0, "apply: nothing to change", "0 to create")
+        self.assertEqual(json.loads(self.expect(self.provision("plan", "-o", "json"), 0).stdout)["actions"], [])
+        verify = self.expect(self.provision("verify"), 0, "peering %s <-> %s is active" % (self.vpc, europe),
+                             "peering %s <-> %s is active" % (self.vpc, oregon),
+                             "routes 10.3.0.0/16 over pcx-", "routes 10.1.0.0/16 over pcx-",
+                             "routes 10.2.0.0/16 over pcx-",
+                             "metrics.agent.datadoghq.com is associated with %s (us-west-2)" % oregon,
+                             "agent-http-intake.logs.datadoghq.com is associated with %s (eu-west-1)" % europe,
+                             " 0 failed")
+        self.assertNotIn("FAIL", verify.stdout)
+        calls = self.fake.calls()  # the binary's; the checks below are the test's own
+
+        # Account 2's own view, with a real AWS client.
+        peerings = self.client("ec2", "us-west-2", KEY2).describe_vpc_peering_connections()["VpcPeeringConnections"]
+        ours = [p for p in peerings if p["AccepterVpcInfo"]["VpcId"] == oregon]
+        self.assertEqual([p["Status"]["Code"] for p in ours], ["active"], peerings)
+        self.assertEqual(ours[0]["RequesterVpcInfo"]["VpcId"], self.vpc)
+        zones = ["agent-http-intake.logs.datadoghq.com", "metrics.agent.datadoghq.com"]
+        self.assertEqual(self.zones_of(oregon, "us-west-2", KEY2), zones)
+        self.assertEqual(self.zones_of(europe, "eu-west-1", KEY), zones)
+        self.assertEqual(self.zones_of(self.vpc, "us-east-1", KEY), zones)
+        self.assertEqual(self.authorizations(), [])  # used and deleted
+        self.forget_calls()
+
+        destroyed = self.expect(self.provision("destroy", "--yes", *POLL), 0, "resource(s) deleted")
+        self.assertNotIn("FAIL", destroyed.stdout)
+        self.expect(self.provision("verify"), 1, "FAIL")
+        self.expect(self.provision("destroy", "--yes", *POLL), 0, "nothing to do")
+        calls += self.fake.calls()
+        self.assert_calls_allowed_by_iam_policies(calls)
+        self.assertEqual(self.zones_of(oregon, "us-west-2", KEY2), [])
+        live = [p["Status"]["Code"] for p in self.client("ec2").describe_vpc_peering_connections()
+                ["VpcPeeringConnections"] if p["Status"]["Code"] not in ("deleted", "deleting")]
+        self.assertEqual(live, [])
+
+    def test_peering_apply_fails_at_the_other_accounts_association_then_resumes(self):
+        europe, oregon = self.peering_world()
+        self.fake.configure({"failures": [{"action": "AssociateVPCWithHostedZone", "account": ACCOUNT2,
+                                           "when": "before", "code": "InvalidInput", "status": 400,
+                                           "message": "injected: association refused"}]})
+        failed = self.expect(self.provision("apply", "--yes", *POLL), 3, "change(s) made before the failure:",
+                             "  done  create peering", "  done  accept the peering in %s" % oregon,
+                             "  done  create private zone",
+                             "  done  authorize %s (us-west-2, account %s)" % (oregon, ACCOUNT2),
+                             "apply: run `provision apply` again to resume", "InvalidInput",
+                             "injected: association refused", stream="stderr")
+        self.assertNotIn("  done  associate %s" % oregon, failed.stderr)
+        self.assertTrue(failed.stderr.strip().splitlines()[-1].startswith("provision: "), failed.stderr)
+        self.assertIn("associate %s (us-west-2)" % oregon, failed.stderr.strip().splitlines()[-1])
+        self.assertNotEqual(self.authorizations(), [])  # the authorization made before the failure is still there
+        left = self.expect(self.provision("plan"), 0, "associate %s (us-west-2)" % oregon,
+                           "delete the used authorization of %s" % oregon)
+        self.assertNotIn("create  create peering", left.stdout)
+        self.assertNotIn("create  authorize %s" % oregon, left.stdout.split("associate %s" % oregon)[0])
+        self.expect(self.provision("apply", "--yes", *POLL), 0, "change(s) made")
+        self.expect(self.provision("verify"), 0, " 0 failed")
+        self.expect(self.provision("plan"), 0, "0 to create")
+        self.assertEqual(self.authorizations(), [])
+        self.assertEqual(self.zones_of(oregon, "us-west-2", KEY2),
+                         ["agent-http-intake.logs.datadoghq.com", "metrics.agent.datadoghq.com"])
+
+    # ------------------------------------------------------------ cross-region
+
+    def test_cross_region_endpoints_in_the_agent_vpc(self):
+        europe, subnets = self.make_vpc("eu-west-1", "10.2.0.0/16", ("eu-west-1a",))
+        self.write({"site": "US1", "mode": "cross-region", "services": ["metrics", "logs"],
+                    "agent_vpcs": [{"region": "eu-west-1", "vpc_id": europe, "subnet_ids": subnets}]})
+        self.expect(self.provision("plan"), 0, "from us-east-1", "in %s" % subnets[0], "private DNS on")
+        self.expect(self.provision("apply", "--yes", *POLL), 0, "2 endpoint(s) available")
+        self.expect(self.provision("verify"), 0, "endpoint for metrics in %s is available" % europe, " 0 failed")
+        self.expect(self.provision("plan"), 0, "0 to create")
+        endpoints = self.client("ec2", "eu-west-1").describe_vpc_endpoints(
+            Filters=[{"Name": "vpc-id", "Values": [europe]}])["VpcEndpoints"]
+        self.assertEqual(sorted(e["ServiceName"] for e in endpoints),
+                         ["com.amazonaws.vpce.us-east-1.vpce-svc-025a56b9187ac1f63",
+                          "com.amazonaws.vpce.us-east-1.vpce-svc-09a8006e245d1e7b8"])
+        for endpoint in endpoints:
+            self.assertEqual(endpoint.get("ServiceRegion"), "us-east-1", endpoint)
+            self.assertTrue(endpoint["PrivateDnsEnabled"], endpoint)
+            self.assertEqual(endpoint["SubnetIds"], subnets)
+            self.assertTrue(all(".eu-west-1.vpce.amazonaws.com" in entry["DnsName"]
+                                for entry in endpoint["DnsEntries"][:2]), endpoint["DnsEntries"])
+        home = self.client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
+        self.assertEqual(home, [])  # nothing in the service's own region
+        self.expect(self.provision("destroy", "--yes", *POLL), 0, "resource(s) deleted")
+        self.expect(self.provision("verify"), 1, "FAIL")
 
 
 if __name__ == "__main__":
