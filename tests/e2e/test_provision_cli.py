@@ -9,12 +9,14 @@ failures injected by the fake in the middle of apply, then a resumed apply.
     SIDECAR_TEST_SUPPORT_DIR=tests/support python3 -m unittest -v test_provision_cli
 """
 
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 import urllib.request
 
@@ -23,6 +25,7 @@ SUPPORT = os.environ.get("SIDECAR_TEST_SUPPORT_DIR", os.path.join(os.path.dirnam
 sys.path.insert(0, SUPPORT)
 from aws_fake import AwsFake  # noqa: E402
 import botocore.session  # noqa: E402
+import botocore.utils  # noqa: E402
 
 BINARY = os.environ.get("SIDECAR_BINARY", "privatelink-sidecar")
 KEY = "AKIDPROVISIONE2E"       # account 1: the endpoint VPC's (default credentials, from the environment)
@@ -268,6 +271,53 @@ class ProvisionCli(unittest.TestCase):
         self.expect(self.provision("plan"), 3, "AWS credentials (profile nosuch)", "nosuch", stream="stderr")
         self.assertEqual([c for c in self.fake.calls() if c["account"] not in (ACCOUNT1,)], [])
 
+    def test_instance_profile_credentials(self):
+        """No keys in the environment or the shared files, but an instance role (IMDSv2, served by a stub on
+        loopback through AWS_EC2_METADATA_SERVICE_ENDPOINT): the SDK chain's last step finds them."""
+        role_secret = SECRET + "-from-imds"
+        document = json.dumps({"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": KEY,
+                               "SecretAccessKey": role_secret, "Token": "imds-session-token",
+                               "Expiration": "2099-01-01T00:00:00Z", "LastUpdated": "2024-01-01T00:00:00Z"})
+
+        class Imds(http.server.BaseHTTPRequestHandler):
+            def answer(self, status, body=b""):
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_PUT(self):
+                ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+                self.answer(200 if self.path == "/latest/api/token" and ttl else 400, b"stub-token")
+
+            def do_GET(self):
+                if self.headers.get("X-aws-ec2-metadata-token") != "stub-token":
+                    return self.answer(401)
+                base = "/latest/meta-data/iam/security-credentials/"
+                pages = {base: b"provision-role", base + "provision-role": document.encode()}
+                self.answer(200, pages[self.path]) if self.path in pages else self.answer(404)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Imds)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        home = tempfile.mkdtemp(prefix="pl-provision-home-")
+        env = {key: value for key, value in self.env.items() if not key.startswith("AWS_")}
+        env.update(HOME=home, AWS_ENDPOINT_URL=self.fake.url, AWS_REGION="us-east-1",
+                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(home, "none"), AWS_CONFIG_FILE=os.path.join(home, "none"),
+                   AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:%d/" % server.server_address[1])
+        # The stub is what a real SDK accepts: botocore's IMDS client gets the role's keys from it.
+        fetched = botocore.utils.InstanceMetadataFetcher(
+            timeout=2, num_attempts=1, base_url=env["AWS_EC2_METADATA_SERVICE_ENDPOINT"]).retrieve_iam_role_credentials()
+        self.assertEqual((fetched.get("role_name"), fetched.get("access_key")), ("provision-role", KEY))
+        plan = self.provision("plan", env=env)
+        self.assertNotIn(role_secret, plan.stdout + plan.stderr)
+        self.expect(plan, 0, "0 problem(s)")
+        self.assertTrue([c for c in self.fake.calls() if c["account"] == ACCOUNT1 and c["action"] == "DescribeVpcs"])
+
     def test_refused_credentials_exit_3_with_the_aws_code(self):
         for code, status, message in (
                 ("AuthFailure", 401, "AWS was not able to validate the provided access credentials"),
@@ -309,6 +359,21 @@ class ProvisionCli(unittest.TestCase):
         made = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])["VpcEndpoints"]
         self.assertEqual(len(made), 2, made)  # no duplicate
 
+    def test_lost_answer_then_resume_makes_no_duplicate(self):
+        # The endpoint is created, but every answer, retries included, is an error ("after"): lost answers.
+        self.fake.configure({"failures": [{"action": "CreateVpcEndpoint", "nth": 1, "when": "after", "status": 500,
+                                           "times": 50, "code": "InternalError", "message": "injected: answer lost"}]})
+        failed = self.expect(self.provision("apply", "--yes", *POLL), 3, "InternalError", "injected: answer lost",
+                             "apply: run `provision apply` again to resume", stream="stderr")
+        self.assertNotIn("  done  create endpoint", failed.stderr)
+        self.fake.configure({"failures": []})
+        self.expect(self.provision("apply", "--yes", *POLL), 0, "2 endpoint(s) available")
+        self.expect(self.provision("verify"), 0, " 0 failed")
+        made = self.client("ec2").describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])
+        self.assertEqual(sorted(e["ServiceName"] for e in made["VpcEndpoints"]),
+                         ["com.amazonaws.vpce.us-east-1.vpce-svc-025a56b9187ac1f63",
+                          "com.amazonaws.vpce.us-east-1.vpce-svc-09a8006e245d1e7b8"])
+
     # ------------------------------------------------------------ peering, two regions, two accounts
 
     def peering_world(self):
@@ -322,9 +387,9 @@ class ProvisionCli(unittest.TestCase):
                                    {"region": "us-west-2", "vpc_id": oregon, "profile": "agents"}]})
         return europe, oregon
 
-    # The fake's call log names Route 53 operations by their path; the tag calls
-    # (/2013-04-01/tags/hostedzone/<id>, GET = ListTagsForResource, POST = ChangeTagsForResource) are not in
-    # its table and show as "Route53Other".
+    # The fake's call log names Route 53 operations by their path; a path missing from its table shows as
+    # "Route53Other". The only such calls provision makes are the tag calls
+    # (/2013-04-01/tags/hostedzone/<id>: GET = ListTagsForResource, POST = ChangeTagsForResource).
     UNNAMED = {("route53", "Route53Other"): ("ListTagsForResource", "ChangeTagsForResource")}
 
     def assert_calls_allowed_by_iam_policies(self, calls):
@@ -432,6 +497,9 @@ class ProvisionCli(unittest.TestCase):
         self.assertEqual(self.authorizations(), [])
         self.assertEqual(self.zones_of(oregon, "us-west-2", KEY2),
                          ["agent-http-intake.logs.datadoghq.com", "metrics.agent.datadoghq.com"])
+        peerings = self.client("ec2").describe_vpc_peering_connections()["VpcPeeringConnections"]
+        self.assertEqual(sorted(p["AccepterVpcInfo"]["VpcId"] for p in peerings), sorted([europe, oregon]))  # none twice
+        self.assertEqual({p["Status"]["Code"] for p in peerings}, {"active"})
 
     # ------------------------------------------------------------ cross-region
 
