@@ -206,8 +206,30 @@ Expected<std::vector<std::string>> finalize_agent_subnets(const RawAgentVpc& ite
                                   to_string(mode)));
 }
 
+// Same-region mode: the endpoints' private DNS answers only inside the VPC
+// that holds them, so that VPC is the Agents' VPC. Another VPC listed there
+// would silently resolve Datadog's public addresses.
+Expected<void> check_same_region_agent(const RawAgentVpc& item, const Located<std::string>& vpc_id,
+                                       const EndpointVpc& endpoint, const std::string& path) {
+  if (vpc_id.value != endpoint.vpc_id) {
+    return located_error(vpc_id.where, path + ".vpc_id",
+                        fmt::format("is {}, but in mode same-region the endpoints' private DNS answers only inside "
+                                    "the endpoint VPC {}: Agents in {} would resolve Datadog's public addresses. "
+                                    "List {} (or leave agent_vpcs out), or use mode peering",
+                                    vpc_id.value, endpoint.vpc_id, vpc_id.value, endpoint.vpc_id));
+  }
+  if (item.profile) {
+    return located_error(item.profile->where, path + ".profile",
+                        "is only used in modes cross-region and peering (the endpoint VPC uses --profile)");
+  }
+  return {};
+}
+
 Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& raw, Mode mode,
                                                     const EndpointVpc& endpoint) {
+  if (mode == Mode::same_region && !raw.agent_vpcs) {
+    return std::vector<AgentVpc>{{endpoint.region, endpoint.vpc_id, std::nullopt, {}}};
+  }
   if (!raw.agent_vpcs || raw.agent_vpcs->value.empty()) {
     return located_error(raw.agent_vpcs ? raw.agent_vpcs->where : top_of(raw), "agent_vpcs",
                         "needs at least one Agent VPC (the endpoint VPC itself if the Agents run there)");
@@ -228,6 +250,7 @@ Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& ra
                                       "(use mode cross-region or peering)",
                                       region->value, endpoint.region));
     }
+    if (mode == Mode::same_region) SIDECAR_TRY(check_same_region_agent(item, *vpc_id, endpoint, path));
     std::optional<std::string> profile;
     if (item.profile) profile = item.profile->value;
     auto subnets = finalize_agent_subnets(item, mode, path);

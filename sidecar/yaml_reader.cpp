@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 
 namespace sidecar {
 
@@ -41,15 +42,21 @@ Error YamlReader::error_at(const YAML::Node& node, std::string_view path, std::s
 Expected<void> YamlReader::require_map(const YAML::Node& node, std::string_view path,
                                        std::initializer_list<std::string_view> allowed_keys) const {
   if (!node.IsMap()) return error_at(node, path.empty() ? "(top level)" : path, "must be a mapping of keys");
+  std::map<std::string, Location> seen;
   for (const auto& entry : node) {
     // A key like `[a]: 1` is legal YAML but never one of ours; as<string>() would throw.
     if (!entry.first.IsScalar()) return error_at(entry.first, path.empty() ? "(top level)" : path, "keys must be plain names");
     const auto key = entry.first.Scalar();
+    const std::string full = path.empty() ? key : fmt::format("{}.{}", path, key);
     if (std::find(allowed_keys.begin(), allowed_keys.end(), key) == allowed_keys.end()) {
       std::string allowed;
       for (auto name : allowed_keys) allowed += fmt::format("{}{}", allowed.empty() ? "" : ", ", name);
-      const std::string full = path.empty() ? key : fmt::format("{}.{}", path, key);
       return error_at(entry.first, full, fmt::format("unknown key (known here: {})", allowed));
+    }
+    // yaml-cpp keeps the first of two equal keys: the second would be lost.
+    const auto [first, inserted] = seen.emplace(key, locate(entry.first));
+    if (!inserted) {
+      return error_at(entry.first, full, fmt::format("is given twice (first at line {})", first->second.line));
     }
   }
   return {};

@@ -11,6 +11,7 @@ namespace {
 using ::testing::HasSubstr;
 
 const char* valid_yaml = R"(site: US1
+mode: peering
 services: [metrics, logs]
 endpoint_vpc:
   region: us-east-1
@@ -37,7 +38,8 @@ TEST(ProvisionConfig, FinalizesAValidFile) {
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(config->site_domain, "datadoghq.com");
   EXPECT_EQ(config->site_region, "us-east-1");
-  EXPECT_EQ(config->mode, Mode::same_region);
+  EXPECT_EQ(config->mode, Mode::peering);
+  EXPECT_FALSE(config->turn_on_vpc_dns);
   ASSERT_EQ(config->services.size(), 2u);
   EXPECT_EQ(config->services[0].short_name, "metrics");
   EXPECT_EQ(config->services[0].service_name, "com.amazonaws.vpce.us-east-1.vpce-svc-09a8006e245d1e7b8");
@@ -68,17 +70,17 @@ TEST(ProvisionConfig, AcceptsTheSiteDomainAndFullServiceNames) {
 TEST(ProvisionConfig, UnknownKeyNamesFileLineAndPath) {
   std::string text = valid_yaml;
   text.replace(text.find("  vpc_id: vpc-1"), 15, "  vpcid: vpc-1");
-  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:5:3: endpoint_vpc.vpcid: unknown key"));
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:6:3: endpoint_vpc.vpcid: unknown key"));
 }
 
 TEST(ProvisionConfig, UnknownTopLevelKey) {
-  EXPECT_THAT(error_of(std::string(valid_yaml) + "regoin: x\n"), HasSubstr("provision.yaml:10:1: regoin: unknown key"));
+  EXPECT_THAT(error_of(std::string(valid_yaml) + "regoin: x\n"), HasSubstr("provision.yaml:11:1: regoin: unknown key"));
 }
 
 TEST(ProvisionConfig, UnknownAgentVpcKey) {
   std::string text = valid_yaml;
   text.replace(text.find("profile"), 7, "profil");
-  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:8:40: agent_vpcs[0].profil: unknown key"));
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:9:40: agent_vpcs[0].profil: unknown key"));
 }
 
 TEST(ProvisionConfig, SiteWithoutPrivateLink) {
@@ -94,14 +96,18 @@ TEST(ProvisionConfig, UnknownService) {
 }
 
 TEST(ProvisionConfig, UnknownMode) {
-  EXPECT_THAT(error_of(std::string(valid_yaml) + "mode: sideways\n"),
-              HasSubstr("provision.yaml:10:7: mode: unknown mode 'sideways'"));
+  std::string text = valid_yaml;
+  text.replace(text.find("mode: peering"), 13, "mode: sideways");
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:2:7: mode: unknown mode 'sideways'"));
+  // A key given twice is an error, not a silently ignored second value.
+  EXPECT_THAT(error_of(std::string(valid_yaml) + "mode: same-region\n"),
+              HasSubstr("provision.yaml:11:1: mode: is given twice (first at line 2)"));
 }
 
 TEST(ProvisionConfig, MissingEndpointVpcFields) {
   std::string text = valid_yaml;
   text.replace(text.find("  subnet_ids: [subnet-a, subnet-b]\n"), 35, "");
-  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:4:3: endpoint_vpc.subnet_ids: is required"));
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:5:3: endpoint_vpc.subnet_ids: is required"));
 }
 
 TEST(ProvisionConfig, DuplicateSubnet) {
@@ -110,11 +116,75 @@ TEST(ProvisionConfig, DuplicateSubnet) {
   EXPECT_THAT(error_of(text), HasSubstr("endpoint_vpc.subnet_ids: lists a subnet twice"));
 }
 
+std::string same_region(std::string text) {
+  text.replace(text.find("mode: peering"), 13, "mode: same-region");
+  return text;
+}
+
 TEST(ProvisionConfig, SameRegionAgentVpcInAnotherRegion) {
-  std::string text = valid_yaml;
+  std::string text = same_region(valid_yaml);
   text.replace(text.find("{region: us-east-1"), 18, "{region: eu-west-1");
-  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:8:14: agent_vpcs[0].region: is eu-west-1, but mode "
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:9:14: agent_vpcs[0].region: is eu-west-1, but mode "
                                         "same-region serves Agent VPCs in us-east-1 only"));
+}
+
+TEST(ProvisionConfig, SameRegionAgentsLiveInTheEndpointVpc) {
+  const std::string text = same_region(valid_yaml);
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:9:33: agent_vpcs[0].vpc_id: is vpc-2, but in mode "
+                                        "same-region the endpoints' private DNS answers only inside the endpoint "
+                                        "VPC vpc-1: Agents in vpc-2 would resolve Datadog's public addresses"));
+  std::string own = text;
+  own.replace(own.find("vpc_id: vpc-2"), 13, "vpc_id: vpc-1");
+  EXPECT_THAT(error_of(own), HasSubstr("agent_vpcs[0].profile: is only used in modes cross-region and peering"));
+  std::string without = text;
+  without.erase(without.find("agent_vpcs:"), without.find("tags:") - without.find("agent_vpcs:"));
+  auto config = finalize(without);
+  ASSERT_TRUE(config) << config.error().message;
+  ASSERT_EQ(config->agent_vpcs.size(), 1u);
+  EXPECT_EQ(config->agent_vpcs[0].vpc_id, "vpc-1");  // defaults to the endpoint VPC
+}
+
+TEST(ProvisionConfig, CrossRegionPutsEndpointsIntoTheAgentVpcs) {
+  const std::string text = R"(site: AP1
+mode: cross-region
+services: [metrics]
+turn_on_vpc_dns: true
+agent_vpcs:
+  - {region: us-west-2, vpc_id: vpc-7, subnet_ids: [subnet-x, subnet-y], profile: west}
+)";
+  auto config = finalize(text);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_TRUE(config->turn_on_vpc_dns);
+  EXPECT_EQ(config->agent_vpcs[0].subnet_ids, (std::vector<std::string>{"subnet-x", "subnet-y"}));
+  const auto where = placements(*config);
+  ASSERT_EQ(where.size(), 1u);
+  EXPECT_EQ(where[0].service_region, "ap-northeast-1");
+  std::string no_subnets = text;
+  no_subnets.replace(no_subnets.find(", subnet_ids: [subnet-x, subnet-y]"), 34, "");
+  EXPECT_THAT(error_of(no_subnets), HasSubstr("provision.yaml:6:5: agent_vpcs[0].subnet_ids: is required"));
+  const std::string with_endpoint_vpc =
+      text + "endpoint_vpc: {region: ap-northeast-1, vpc_id: vpc-1, subnet_ids: [subnet-a]}\n";
+  EXPECT_THAT(error_of(with_endpoint_vpc), HasSubstr("provision.yaml:7:15: endpoint_vpc: is not used in mode "
+                                                     "cross-region"));
+}
+
+TEST(ProvisionConfig, SubnetsOfAnAgentVpcOnlyInCrossRegion) {
+  std::string text = valid_yaml;
+  text.replace(text.find("profile: agents}"), 16, "profile: agents, subnet_ids: [subnet-z]}");
+  EXPECT_THAT(error_of(text), HasSubstr("agent_vpcs[0].subnet_ids: is only used in mode cross-region (mode peering "
+                                        "puts the endpoints into endpoint_vpc)"));
+}
+
+TEST(ProvisionConfig, AgentVpcListedTwice) {
+  std::string text = valid_yaml;
+  text.replace(text.find("tags:"), 5, "  - {region: eu-west-1, vpc_id: vpc-2}\ntags:");
+  EXPECT_THAT(error_of(text), HasSubstr("agent_vpcs[1].vpc_id: vpc-2 is listed twice"));
+}
+
+TEST(ProvisionConfig, TurnOnVpcDnsMustBeABoolean) {
+  std::string text = valid_yaml;
+  text += "turn_on_vpc_dns: sometimes\n";
+  EXPECT_THAT(error_of(text), HasSubstr("turn_on_vpc_dns"));
 }
 
 TEST(ProvisionConfig, ReservedTagPrefix) {

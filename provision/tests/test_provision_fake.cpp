@@ -30,6 +30,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 class ProvisionFakeTest : public ::testing::Test {
@@ -64,8 +65,8 @@ class ProvisionFakeTest : public ::testing::Test {
     make_network();
   }
 
-  // The customer's side, as it exists before provision: two VPCs, two
-  // subnets in two AZs, DNS hostnames still off (the EC2 default).
+  // The customer's side, as it exists before provision: the Agents' VPC
+  // with two subnets in two AZs, DNS hostnames still off (the EC2 default).
   void make_network() {
     auto vpc = ec2_->create_vpc("10.1.0.0/16");
     ASSERT_TRUE(vpc) << vpc.error().message;
@@ -75,9 +76,6 @@ class ProvisionFakeTest : public ::testing::Test {
     auto second = ec2_->create_subnet(vpc_id_, "10.1.2.0/24", "us-east-1b");
     ASSERT_TRUE(second) << second.error().message;
     subnet_ids_ = {first->id, second->id};
-    auto agents = ec2_->create_vpc("10.2.0.0/16");
-    ASSERT_TRUE(agents) << agents.error().message;
-    agent_vpc_id_ = agents->id;
   }
 
   void configure_fake(const std::string& json) {
@@ -100,7 +98,7 @@ class ProvisionFakeTest : public ::testing::Test {
         "endpoint_vpc: {{region: us-east-1, vpc_id: {}, subnet_ids: [{}, {}]}}\n"
         "agent_vpcs: [{{region: us-east-1, vpc_id: {}}}]\n"
         "tags: {{team: observability}}\n",
-        vpc_id_, subnet_ids_[0], subnet_ids_[1], agent_vpc_id_);
+        vpc_id_, subnet_ids_[0], subnet_ids_[1], vpc_id_);
     auto raw = parse_provision_config(yaml, "provision.yaml");
     EXPECT_TRUE(raw) << raw.error().message;
     auto finalized = finalize_provision_config(*raw);
@@ -133,7 +131,6 @@ class ProvisionFakeTest : public ::testing::Test {
   std::unique_ptr<AwsClients> clients_;
   std::unique_ptr<aws::Ec2Client> ec2_;
   std::string vpc_id_;
-  std::string agent_vpc_id_;
   std::vector<std::string> subnet_ids_;
   std::vector<std::string> progress_;
 };
@@ -178,7 +175,7 @@ TEST_F(ProvisionFakeTest, PlanApplyApplyAgainVerify) {
   ASSERT_TRUE(state) << state.error().message;
   const Checklist checklist = verify(wanted, *state);
   EXPECT_TRUE(checklist.ok()) << format_checklist_text(checklist);
-  EXPECT_THAT(checklist.items, SizeIs(3 + 2 * 5 + 1 + 1)) << format_checklist_text(checklist);
+  EXPECT_THAT(checklist.items, SizeIs(3 + 2 * 5 + 1)) << format_checklist_text(checklist);
 }
 
 // A first apply whose CreateSecurityGroup answer is lost (the group is made,
@@ -312,6 +309,82 @@ TEST_F(ProvisionFakeTest, DestroyRemovesOnlyWhatProvisionMade) {
   expect_calls_in_policy();
 }
 
+// Peering from us-east-1 to an Agent VPC in eu-west-1, with two lost
+// answers on the way: the peering is created but its answer is lost (EC2 has
+// no ClientToken for peerings, so the next plan must find it, not make a
+// second one), and the zone's tagging fails (Route 53 cannot tag at
+// creation, so the next plan must recognise the zone by its comment).
+TEST_F(ProvisionFakeTest, PeeringResumesAfterLostAnswers) {
+  enable_dns();
+  auto eu_endpoint = aws::resolve_endpoint(aws::Service::ec2, "eu-west-1", [this](const std::string& name) {
+    return name == "AWS_ENDPOINT_URL" ? std::optional<std::string>(fake_->url()) : std::nullopt;
+  });
+  ASSERT_TRUE(eu_endpoint);
+  const aws::Ec2Client eu(*client_, *eu_endpoint);
+  auto agents = eu.create_vpc("10.2.0.0/16");
+  ASSERT_TRUE(agents) << agents.error().message;
+  for (auto attribute : {aws::VpcAttribute::enable_dns_support, aws::VpcAttribute::enable_dns_hostnames}) {
+    ASSERT_TRUE(eu.modify_vpc_attribute(agents->id, attribute, true));
+  }
+  auto raw = parse_provision_config(
+      fmt::format("site: US1\nmode: peering\nservices: [metrics]\n"
+                  "endpoint_vpc: {{region: us-east-1, vpc_id: {}, subnet_ids: [{}, {}]}}\n"
+                  "agent_vpcs: [{{region: eu-west-1, vpc_id: {}}}]\n",
+                  vpc_id_, subnet_ids_[0], subnet_ids_[1], agents->id),
+      "provision.yaml");
+  ASSERT_TRUE(raw) << raw.error().message;
+  auto wanted = finalize_provision_config(*raw);
+  ASSERT_TRUE(wanted) << wanted.error().message;
+
+  auto cleared = aws::curl_fetcher()(aws::HttpRequest{"DELETE", fake_->url() + "/fake-api/calls", {}, {}});
+  ASSERT_TRUE(cleared && cleared->status == 200);  // the policy check below covers provision's calls only
+  configure_fake(R"({"failures": [
+      {"action": "CreateVpcPeeringConnection", "when": "after", "code": "InternalError", "status": 500},
+      {"action": "ChangeTagsForResource", "when": "before", "code": "InvalidInput", "status": 400}]})");
+  const ApplyReport lost_peering = apply_plan(*wanted, plan(*wanted), *clients_, quick_options());
+  ASSERT_FALSE(lost_peering.ok());
+  EXPECT_THAT(lost_peering.failure->message, HasSubstr("create peering"));
+  EXPECT_THAT(lost_peering.done, SizeIs(3));  // group, rule, endpoint
+
+  const Plan second = plan(*wanted);
+  EXPECT_THAT(format_plan_text(second), Not(HasSubstr("create peering"))) << format_plan_text(second);
+  EXPECT_THAT(format_plan_text(second), HasSubstr("accept the peering")) << format_plan_text(second);
+  const ApplyReport lost_tags = apply_plan(*wanted, second, *clients_, quick_options());
+  ASSERT_FALSE(lost_tags.ok());
+  EXPECT_THAT(lost_tags.failure->message, HasSubstr("create private zone metrics.agent.datadoghq.com"));
+
+  const Plan third = plan(*wanted);
+  EXPECT_TRUE(third.ok()) << format_plan_text(third);
+  EXPECT_THAT(format_plan_text(third), Not(HasSubstr("create private zone"))) << format_plan_text(third);
+  EXPECT_THAT(format_plan_text(third), HasSubstr("tag private zone metrics.agent.datadoghq.com")) << format_plan_text(third);
+  const ApplyReport finished = apply_plan(*wanted, third, *clients_, quick_options());
+  ASSERT_TRUE(finished.ok()) << finished.failure->message;
+
+  auto state = read_state(*wanted, *clients_);
+  ASSERT_TRUE(state) << state.error().message;
+  const Checklist checklist = verify(*wanted, *state);
+  EXPECT_TRUE(checklist.ok()) << format_checklist_text(checklist);
+  EXPECT_THAT(state->peerings, SizeIs(1));  // never two
+  EXPECT_THAT(plan(*wanted).actions, IsEmpty());
+
+  // destroy finds everything again, the zone by its tags now.
+  auto destroy_state = read_destroy_state(*wanted, *clients_);
+  ASSERT_TRUE(destroy_state) << destroy_state.error().message;
+  const DestroyPlan teardown = make_destroy_plan(*wanted, *destroy_state);
+  EXPECT_THAT(teardown.zones, SizeIs(1)) << format_destroy_plan_text(teardown);
+  EXPECT_THAT(teardown.peerings, SizeIs(1)) << format_destroy_plan_text(teardown);
+  EXPECT_THAT(teardown.routes, SizeIs(2)) << format_destroy_plan_text(teardown);
+  std::vector<std::string> progress;
+  const DestroyReport destroyed = run_destroy(*wanted, teardown, *clients_, quick_destroy_options(progress));
+  ASSERT_TRUE(destroyed.ok()) << destroyed.failure->message;
+  auto after = read_state(*wanted, *clients_);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_FALSE(verify(*wanted, *after).ok());
+  EXPECT_TRUE(after->peerings.empty());
+  EXPECT_TRUE(after->zones["metrics.agent.datadoghq.com"].empty());
+  expect_calls_in_policy();
+}
+
 // The command the CLI will call: plan (exit 0, creates listed), apply --yes,
 // verify --output json, and apply without --yes off a terminal.
 TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
@@ -321,7 +394,7 @@ TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
       "site: US1\nservices: [metrics]\n"
       "endpoint_vpc: {{region: us-east-1, vpc_id: {}, subnet_ids: [{}, {}]}}\n"
       "agent_vpcs: [{{region: us-east-1, vpc_id: {}}}]\n",
-      vpc_id_, subnet_ids_[0], subnet_ids_[1], agent_vpc_id_);
+      vpc_id_, subnet_ids_[0], subnet_ids_[1], vpc_id_);
   const std::string url = fake_->url();
   auto environment = [url](const std::string& name) -> std::optional<std::string> {
     if (name == "AWS_ENDPOINT_URL") return url;
@@ -331,7 +404,7 @@ TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
   auto run = [&](const std::string& action, bool yes, bool json, std::string& out) {
     std::istringstream in;
     std::ostringstream stdout_text, stderr_text;
-    const int code = run_provision_command({action, path.string(), yes, json, std::nullopt, std::nullopt, false}, environment, in,
+    const int code = run_provision_command({action, path.string(), yes, json, std::nullopt, std::nullopt, false, 0.05}, environment, in,
                                            stdout_text, stderr_text);
     out = stdout_text.str() + stderr_text.str();
     return code;

@@ -109,6 +109,13 @@ TEST(ConfigErrors, UnknownTopLevelKey) {
   EXPECT_THAT(error_of("site: datadoghq.com\ntimeuot: 5s\n"), HasSubstr("sidecar.yaml:2:1: timeuot: unknown key"));
 }
 
+// yaml-cpp keeps the first of two equal keys; the second must not be lost silently.
+TEST(ConfigErrors, KeyGivenTwice) {
+  EXPECT_THAT(error_of("site: datadoghq.com\ninterval: 5s\ninterval: 10s\n"),
+              HasSubstr("sidecar.yaml:3:1: interval: is given twice (first at line 2)"));
+  EXPECT_THAT(error_of("dns:\n  resolv_conf: /a\n  resolv_conf: /b\n"), HasSubstr("dns.resolv_conf: is given twice"));
+}
+
 TEST(ConfigErrors, UnknownNestedKeys) {
   EXPECT_THAT(error_of("dns:\n  server: [\"127.0.0.1\"]\n"), HasSubstr("sidecar.yaml:2:3: dns.server: unknown key"));
   EXPECT_THAT(error_of("tls:\n  cafile: /x\n"), HasSubstr("tls.cafile: unknown key"));

@@ -750,6 +750,9 @@ class Fake:
         ("GET", r"/2013-04-01/change/(?P<change>[^/]+)/?", "GetChange"),
         ("GET", r"/2013-04-01/hostedzonesbyname/?", "ListHostedZonesByName"),
         ("GET", r"/2013-04-01/hostedzonesbyvpc/?", "ListHostedZonesByVPC"),
+        # moto answers these; named here for the call log and failure injection.
+        ("POST", r"/2013-04-01/tags/hostedzone/(?P<zone>[^/]+)/?", "ChangeTagsForResource"),
+        ("GET", r"/2013-04-01/tags/hostedzone/(?P<zone>[^/]+)/?", "ListTagsForResource"),
     ]
 
     def _r53_route(self, method, path):
