@@ -5,11 +5,13 @@
 namespace provision {
 
 AwsClients::AwsClients(aws::HttpFetcher fetch, aws::EnvironmentLookup environment,
-                       std::optional<std::string> default_profile, aws::AwsClientOptions options)
+                       std::optional<std::string> default_profile, aws::AwsClientOptions options,
+                       aws::HttpFetcher instance_metadata)
     : fetch_(std::move(fetch)),
       environment_(std::move(environment)),
       default_profile_(std::move(default_profile)),
-      options_(options) {}
+      options_(options),
+      instance_metadata_(std::move(instance_metadata)) {}
 
 std::optional<std::string> AwsClients::effective(const std::optional<std::string>& profile) const {
   return profile ? profile : default_profile_;
@@ -20,6 +22,7 @@ Expected<const aws::AwsClient*> AwsClients::client(const std::optional<std::stri
   if (auto found = clients_.find(key); found != clients_.end()) return found->second.get();
   aws::CredentialOptions credential_options;
   credential_options.profile = profile;
+  credential_options.instance_metadata = instance_metadata_;
   auto credentials = aws::resolve_credentials(environment_, credential_options);
   if (!credentials) {
     return credentials.error().with_prefix(

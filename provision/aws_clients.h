@@ -20,9 +20,10 @@ namespace provision {
 class AwsClients {
  public:
   // `default_profile` serves targets without a profile (--profile, or the
-  // default chain when it is empty too).
+  // default chain when it is empty too). `instance_metadata`: the last
+  // resort of the chain on EC2 (the instance role); empty = not tried.
   AwsClients(aws::HttpFetcher fetch, aws::EnvironmentLookup environment, std::optional<std::string> default_profile,
-             aws::AwsClientOptions options = {});
+             aws::AwsClientOptions options = {}, aws::HttpFetcher instance_metadata = {});
 
   // Errors name the profile and where the credentials were looked for, never
   // their values.
@@ -37,6 +38,7 @@ class AwsClients {
   aws::EnvironmentLookup environment_;
   std::optional<std::string> default_profile_;
   aws::AwsClientOptions options_;
+  aws::HttpFetcher instance_metadata_;
   std::map<std::string, std::unique_ptr<aws::AwsClient>> clients_;  // by profile ("" = default chain)
   std::map<std::string, std::unique_ptr<aws::Ec2Client>> ec2_;      // by profile + "@" + region
   std::map<std::string, std::unique_ptr<aws::Route53Client>> route53_;

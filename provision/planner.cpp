@@ -87,6 +87,8 @@ class Planner {
     for (auto left = cidr_by_vpc.begin(); left != cidr_by_vpc.end(); ++left) {
       for (auto right = std::next(left); right != cidr_by_vpc.end(); ++right) {
         if (!cidrs_overlap(left->second, right->second)) continue;
+        overlapping_.insert(left->first);
+        overlapping_.insert(right->first);
         problem("agent_vpcs", fmt::format("{} ({}) and {} ({}) overlap: traffic between them cannot be routed",
                                           left->first, left->second, right->first, right->second));
       }
@@ -142,6 +144,7 @@ class Planner {
     const auto region = hosted_region(service.service_name);
     if (region && *region != expected_host_region(placement)) {
       problem(subject, wrong_region_message(placement, service, *region));
+      unusable_.insert({placement.vpc_id, service.service_name});
       return;
     }
     const auto found = observed.services.find(service.service_name);
@@ -151,12 +154,14 @@ class Planner {
                                    "peering for Agents in {}",
                                    service.service_name, placement.region, *placement.service_region,
                                    placement.region));
+      unusable_.insert({placement.vpc_id, service.service_name});
       return;
     }
     if (found == observed.services.end() || !found->second.found) {
       problem(subject, fmt::format("{} is not offered in {} (DescribeVpcEndpointServices does not know it); "
                                    "check the id against Datadog's PrivateLink guide",
                                    service.service_name, placement.region));
+      unusable_.insert({placement.vpc_id, service.service_name});
       return;
     }
     check_zones(subject, placement, observed, found->second);
@@ -263,8 +268,11 @@ class Planner {
     plan_.actions.push_back(std::move(authorize));
   }
 
+  // A service with a problem here (wrong region, not offered) gets no
+  // endpoint action: the plan says why instead.
   void plan_endpoint(std::size_t index, const ServiceChoice& service) {
     const Placement& placement = placements_[index];
+    if (unusable_.contains({placement.vpc_id, service.service_name})) return;
     const PlacementState& observed = placement_state(index);
     const aws::VpcEndpoint* existing = find_endpoint(observed, service.service_name);
     if (existing == nullptr) {
@@ -334,7 +342,8 @@ class Planner {
   void plan_peering(const AgentVpc& agent) {
     const auto found = state_.agent_vpcs.find(agent.vpc_id);
     const ObservedVpc* ours = endpoint_vpc();
-    if (found == state_.agent_vpcs.end() || ours == nullptr) return;  // already a problem
+    // Missing or overlapping: already a problem; routes would only add noise.
+    if (found == state_.agent_vpcs.end() || ours == nullptr || overlapping_.contains(agent.vpc_id)) return;
     const ObservedVpc& theirs = found->second;
     const aws::VpcPeeringConnection* peering = find_peering(state_, ours->id, agent.vpc_id);
     std::string peering_id;
@@ -584,6 +593,8 @@ class Planner {
   const ObservedState& state_;
   const std::vector<Placement> placements_;
   Plan plan_;
+  std::set<std::pair<std::string, std::string>> unusable_;  // (placement VPC, service name)
+  std::set<std::string> overlapping_;                       // VPC ids
 };
 
 constexpr std::string_view zone_comment_prefix = "privatelink-sidecar:";

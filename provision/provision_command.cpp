@@ -34,7 +34,13 @@ Expected<Session> open_session(const ProvisionCommandOptions& options, const aws
   auto config = load_provision_config(options.config_path);
   if (!config) return config.error();
   Session session{std::move(*config), nullptr};
-  session.clients = std::make_unique<AwsClients>(aws::curl_fetcher(), environment, options.profile);
+  // IMDS answers on the link-local address within milliseconds on EC2; off
+  // EC2 a short limit keeps the "no credentials" error quick.
+  aws::CurlTransportOptions metadata_transport;
+  metadata_transport.connect_timeout = std::chrono::milliseconds(1000);
+  metadata_transport.total_timeout = std::chrono::milliseconds(2000);
+  session.clients = std::make_unique<AwsClients>(aws::curl_fetcher(), environment, options.profile,
+                                                 aws::AwsClientOptions{}, aws::curl_fetcher(metadata_transport));
   return session;
 }
 

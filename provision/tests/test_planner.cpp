@@ -157,6 +157,9 @@ TEST(Planner, UnmanagedEndpointIsKeptNotDuplicated) {
 TEST(Planner, ServiceVerifiedInTheWrongRegion) {
   ProvisionConfig wanted = config();
   wanted.services = {{"metrics", "com.amazonaws.vpce.ap-northeast-1.vpce-svc-002d904d5e69340ad"}};
+  // No endpoint is planned for it, only the group and its rule.
+  EXPECT_THAT(kinds(make_plan(wanted, empty_state())),
+              ElementsAre(ActionKind::create_security_group, ActionKind::authorize_ingress));
   EXPECT_THAT(messages(make_plan(wanted, empty_state())),
               ElementsAre("services.metrics: com.amazonaws.vpce.ap-northeast-1.vpce-svc-002d904d5e69340ad is "
                           "hosted in ap-northeast-1, but endpoint_vpc.region is us-east-1: the service was "

@@ -302,9 +302,16 @@ TEST(Peering, DeadPeeringIsReplacedUnknownStateStops) {
 TEST(Peering, OverlappingAgentVpc) {
   ObservedState state = peering_state();
   state.agent_vpcs["vpc-eu"].cidr_block = "10.1.0.0/20";
-  EXPECT_THAT(messages(make_plan(peering_config(), state)),
+  const Plan plan = make_plan(peering_config(), state);
+  EXPECT_THAT(messages(plan),
               ElementsAre("agent_vpcs: vpc-eu (10.1.0.0/20) and vpc-hub (10.1.0.0/16) overlap: traffic between them "
                           "cannot be routed"));
+  // No peering or routes are planned towards it (only towards vpc-other).
+  std::vector<std::string> peers;
+  for (const auto& action : plan.actions) {
+    if (action.kind == ActionKind::create_peering) peers.push_back(action.peer_vpc_id);
+  }
+  EXPECT_THAT(peers, ElementsAre("vpc-other"));
 }
 
 TEST(Peering, AgentVpcDnsAttributesAreChecked) {
