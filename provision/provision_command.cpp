@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "aws/curl_transport.h"
 #include "provision/aws_clients.h"
@@ -60,15 +61,20 @@ int fail(std::ostream& err, const Error& error, int code) {
   return code;
 }
 
+// Where people-facing lines go: stdout, or stderr when stdout carries JSON.
+std::ostream& people(const ProvisionCommandOptions& options, std::ostream& out, std::ostream& err) {
+  return options.json ? err : out;
+}
+
 // Asks on a terminal; elsewhere (CI, pipes) --yes is required, so that a
 // script never creates resources by accident.
-bool confirmed(const ProvisionCommandOptions& options, std::size_t changes, std::istream& in, std::ostream& out) {
+bool confirmed(const ProvisionCommandOptions& options, std::size_t changes, std::istream& in, std::ostream& to) {
   if (options.yes) return true;
   if (isatty(STDIN_FILENO) == 0) {
-    out << options.action << ": not a terminal; run with --yes to make these changes\n";
+    to << options.action << ": not a terminal; run with --yes to make these changes\n";
     return false;
   }
-  out << fmt::format("Make these {} change(s)? [y/N] ", changes) << std::flush;
+  to << fmt::format("Make these {} change(s)? [y/N] ", changes) << std::flush;
   std::string answer;
   std::getline(in, answer);
   return answer == "y" || answer == "yes";
@@ -78,33 +84,94 @@ std::chrono::milliseconds poll_interval(const ProvisionCommandOptions& options) 
   return std::chrono::milliseconds(static_cast<long>(options.poll_seconds * 1000.0));
 }
 
+// What apply or destroy did: the closing line, or the "result" of the JSON.
+struct RunOutcome {
+  int exit_code = exit_ok;
+  std::vector<std::string> done;
+  std::vector<std::string> endpoint_ids;
+  std::optional<Error> failure;
+  bool declined = false;
+};
+
 // On a failure: what was done so far, what failed, and how to go on.
-void print_done(const std::vector<std::string>& done, const char* verb, std::ostream& out) {
-  out << fmt::format("{}: {} change(s) made before the failure:\n", verb, done.size());
-  for (const auto& line : done) out << "  done  " << line << "\n";
+void print_failure(const RunOutcome& outcome, const char* verb, std::ostream& err) {
+  err << fmt::format("{}: {} change(s) made before the failure:\n", verb, outcome.done.size());
+  for (const auto& line : outcome.done) err << "  done  " << line << "\n";
+  err << fmt::format("{}: run `provision {}` again to resume; `provision plan` shows what is left\n", verb, verb);
+  err << "provision: " << outcome.failure->message << "\n";
 }
 
-int run_apply(const ProvisionCommandOptions& options, Session& session, const Plan& plan, std::istream& in,
-              std::ostream& out, std::ostream& err) {
-  if (!plan.ok()) return exit_not_ok;
-  if (!plan.actions.empty() && !confirmed(options, plan.actions.size(), in, out)) return exit_declined;
+// -o json for apply and destroy: one document on stdout, the plan and then
+// what happened to it.
+void print_json_result(const std::string& plan_json, const RunOutcome& outcome, std::ostream& out) {
+  nlohmann::json result = {{"ok", outcome.exit_code == exit_ok},
+                           {"declined", outcome.declined},
+                           {"done", outcome.done},
+                           {"endpoint_ids", outcome.endpoint_ids},
+                           {"error", nullptr}};
+  if (outcome.failure) result["error"] = outcome.failure->message;
+  const nlohmann::json document = {{"plan", nlohmann::json::parse(plan_json)}, {"result", std::move(result)}};
+  out << document.dump(2) << "\n";
+}
+
+RunOutcome apply_confirmed_plan(const ProvisionCommandOptions& options, Session& session, const Plan& plan,
+                                std::istream& in, std::ostream& out, std::ostream& err) {
+  RunOutcome outcome;
+  if (!plan.ok()) {
+    outcome.exit_code = exit_not_ok;
+    outcome.failure = Error{checks::ErrorCode::config, fmt::format("the plan has {} problem(s)", plan.problems.size())};
+    return outcome;
+  }
+  if (!plan.actions.empty() && !confirmed(options, plan.actions.size(), in, people(options, out, err))) {
+    outcome.exit_code = exit_declined;
+    outcome.declined = true;
+    return outcome;
+  }
   ApplyOptions apply_options;
   apply_options.poll_interval = poll_interval(options);
   // Progress goes to stderr so that --output json keeps stdout parseable.
   apply_options.progress = [&err](const std::string& line) { err << line << "\n"; };
-  const ApplyReport applied = apply_plan(session.config, plan, *session.clients, apply_options);
-  if (!applied.ok()) {
-    print_done(applied.done, "apply", err);
-    err << "apply: run `provision apply` again to resume; `provision plan` shows what is left\n";
-    return fail(err, *applied.failure, exit_aws);
+  ApplyReport applied = apply_plan(session.config, plan, *session.clients, apply_options);
+  outcome.done = std::move(applied.done);
+  outcome.endpoint_ids = std::move(applied.endpoint_ids);
+  outcome.failure = std::move(applied.failure);
+  if (outcome.failure) outcome.exit_code = exit_aws;
+  return outcome;
+}
+
+int run_apply(const ProvisionCommandOptions& options, Session& session, const Plan& plan, std::istream& in,
+              std::ostream& out, std::ostream& err) {
+  const RunOutcome outcome = apply_confirmed_plan(options, session, plan, in, out, err);
+  if (outcome.failure && outcome.exit_code == exit_aws) print_failure(outcome, "apply", err);
+  if (options.json) {
+    print_json_result(format_plan_json(plan), outcome, out);
+  } else if (outcome.exit_code == exit_ok && plan.actions.empty()) {
+    out << fmt::format("apply: nothing to change; {} endpoint(s) available\n", outcome.endpoint_ids.size());
+  } else if (outcome.exit_code == exit_ok) {
+    out << fmt::format("apply: {} change(s) made; {} endpoint(s) available\n", outcome.done.size(),
+                       outcome.endpoint_ids.size());
   }
-  if (plan.actions.empty()) {
-    out << fmt::format("apply: nothing to change; {} endpoint(s) available\n", applied.endpoint_ids.size());
-  } else {
-    out << fmt::format("apply: {} change(s) made; {} endpoint(s) available\n", applied.done.size(),
-                       applied.endpoint_ids.size());
+  return outcome.exit_code;
+}
+
+RunOutcome destroy_confirmed_plan(const ProvisionCommandOptions& options, Session& session, const DestroyPlan& plan,
+                                  std::istream& in, std::ostream& out, std::ostream& err) {
+  RunOutcome outcome;
+  outcome.exit_code = plan.problems.empty() ? exit_ok : exit_not_ok;
+  if (plan.empty()) return outcome;
+  if (!confirmed(options, plan.size(), in, people(options, out, err))) {
+    outcome.exit_code = exit_declined;
+    outcome.declined = true;
+    return outcome;
   }
-  return exit_ok;
+  DestroyOptions destroy_options;
+  destroy_options.poll_interval = poll_interval(options);
+  destroy_options.progress = [&err](const std::string& line) { err << line << "\n"; };
+  DestroyReport destroyed = run_destroy(session.config, plan, *session.clients, destroy_options);
+  outcome.done = std::move(destroyed.done);
+  outcome.failure = std::move(destroyed.failure);
+  if (outcome.failure) outcome.exit_code = exit_aws;
+  return outcome;
 }
 
 // Only what carries our tags and the site's.
@@ -113,26 +180,18 @@ int run_destroy_action(const ProvisionCommandOptions& options, Session& session,
   auto state = read_destroy_state(session.config, *session.clients);
   if (!state) return fail(err, state.error(), exit_aws);
   const DestroyPlan plan = make_destroy_plan(session.config, *state);
-  out << (options.json ? format_destroy_plan_json(plan) : format_destroy_plan_text(plan));
-  if (plan.empty()) {
-    if (!options.json) {
-      out << fmt::format("destroy: nothing to do (nothing tagged {}=true for {})\n", managed_tag,
-                         session.config.site_domain);
-    }
-    return plan.problems.empty() ? exit_ok : exit_not_ok;
+  if (!options.json) out << format_destroy_plan_text(plan);
+  const RunOutcome outcome = destroy_confirmed_plan(options, session, plan, in, out, err);
+  if (outcome.failure) print_failure(outcome, "destroy", err);
+  if (options.json) {
+    print_json_result(format_destroy_plan_json(plan), outcome, out);
+  } else if (plan.empty()) {
+    out << fmt::format("destroy: nothing to do (nothing tagged {}=true for {})\n", managed_tag,
+                       session.config.site_domain);
+  } else if (!outcome.declined && !outcome.failure) {
+    out << fmt::format("destroy: {} resource(s) deleted\n", outcome.done.size());
   }
-  if (!confirmed(options, plan.size(), in, out)) return exit_declined;
-  DestroyOptions destroy_options;
-  destroy_options.poll_interval = poll_interval(options);
-  destroy_options.progress = [&err](const std::string& line) { err << line << "\n"; };
-  const DestroyReport destroyed = run_destroy(session.config, plan, *session.clients, destroy_options);
-  if (!destroyed.ok()) {
-    print_done(destroyed.done, "destroy", err);
-    err << "destroy: run `provision destroy` again to go on\n";
-    return fail(err, *destroyed.failure, exit_aws);
-  }
-  if (!options.json) out << fmt::format("destroy: {} resource(s) deleted\n", destroyed.done.size());
-  return plan.problems.empty() ? exit_ok : exit_not_ok;
+  return outcome.exit_code;
 }
 
 }  // namespace
@@ -159,8 +218,11 @@ int run_provision_command(const ProvisionCommandOptions& options, const aws::Env
     return checklist.ok() ? exit_ok : exit_not_ok;
   }
   const Plan plan = make_plan(session->config, *state);
-  out << (options.json ? format_plan_json(plan) : format_plan_text(plan));
-  if (options.action == "plan") return plan.ok() ? exit_ok : exit_not_ok;
+  if (options.action == "plan") {
+    out << (options.json ? format_plan_json(plan) : format_plan_text(plan));
+    return plan.ok() ? exit_ok : exit_not_ok;
+  }
+  if (!options.json) out << format_plan_text(plan);
   return run_apply(options, *session, plan, in, out, err);
 }
 

@@ -144,6 +144,32 @@ class ProvisionCli(unittest.TestCase):
         verify = self.provision("verify")
         self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
 
+    def test_apply_and_destroy_json_is_one_document_on_stdout(self):
+        """-o json for apply/destroy: stdout is one JSON document (the plan and its result); the
+        people-facing lines (refusal, progress) go to stderr."""
+        refused = self.expect(self.provision("apply", "-o", "json"), 4, "run with --yes", stream="stderr")
+        document = json.loads(refused.stdout)
+        self.assertTrue(document["result"]["declined"])
+        self.assertGreater(len(document["plan"]["actions"]), 0)
+        applied = json.loads(self.expect(self.provision("apply", "--yes", "-o", "json", "--poll-interval", "0.05"),
+                                         0).stdout)
+        self.assertTrue(applied["result"]["ok"])
+        self.assertEqual(len(applied["result"]["done"]), len(applied["plan"]["actions"]))
+        self.assertEqual(len(applied["result"]["endpoint_ids"]), 2)
+        self.assertIsNone(applied["result"]["error"])
+        destroyed = json.loads(self.expect(self.provision("destroy", "--yes", "-o", "json", "--poll-interval", "0.05"),
+                                           0).stdout)
+        self.assertEqual({item["kind"] for item in destroyed["plan"]["delete"]}, {"endpoint", "security-group"})
+        self.assertEqual(len(destroyed["result"]["done"]), 3)
+        self.fake.configure({"failures": [{"action": "CreateVpcEndpoint", "code": "VpcEndpointLimitExceeded",
+                                           "status": 400, "message": "limit"}]})
+        failed = self.expect(self.provision("apply", "--yes", "-o", "json", "--poll-interval", "0.05"), 3,
+                             "VpcEndpointLimitExceeded", stream="stderr")
+        result = json.loads(failed.stdout)["result"]
+        self.assertFalse(result["ok"])
+        self.assertIn("VpcEndpointLimitExceeded", result["error"])
+        self.assertEqual(len(result["done"]), 2)  # the group and its rule exist so far
+
     def test_destroy_removes_only_tagged_and_is_idempotent(self):
         applied = self.provision("apply", "--yes")
         self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
