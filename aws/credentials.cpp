@@ -319,7 +319,8 @@ std::optional<Region> region_from_profile(const ProfileSections& sections) {
 
 Expected<Region> resolve_region(const EnvironmentLookup& environment,
                                 const std::optional<std::string>& region_flag,
-                                const std::optional<std::string>& profile) {
+                                const std::optional<std::string>& profile,
+                                const HttpFetcher& instance_metadata) {
   if (region_flag && !region_flag->empty()) return Region{*region_flag, "flag"};
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
     if (auto region = non_empty(environment, name)) return Region{std::move(*region), name};
@@ -329,10 +330,18 @@ Expected<Region> resolve_region(const EnvironmentLookup& environment,
   auto sections = find_profile(*files);
   if (!sections) return sections.error();
   if (auto region = region_from_profile(*sections)) return std::move(*region);
+  std::string metadata_note = ", and instance metadata was not tried";
+  if (instance_metadata && instance_metadata_disabled(environment)) {
+    metadata_note = ", and instance metadata is off (AWS_EC2_METADATA_DISABLED)";
+  } else if (instance_metadata) {
+    auto region = fetch_instance_region(instance_metadata, environment);
+    if (region) return Region{std::move(*region), "instance metadata"};
+    metadata_note = ", and instance metadata did not answer: " + region.error().message;
+  }
   return Error{ErrorCode::config,
                fmt::format("no AWS region: pass --region, set AWS_REGION, or set region in "
-                           "profile '{}' of {}",
-                           files->location.profile, files->location.config_file)};
+                           "profile '{}' of {}{}",
+                           files->location.profile, files->location.config_file, metadata_note)};
 }
 
 }  // namespace aws

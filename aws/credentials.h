@@ -119,14 +119,16 @@ Expected<Credentials> resolve_credentials(const EnvironmentLookup& environment,
 
 struct Region {
   std::string name;
-  std::string origin;  // "flag", "AWS_REGION", "AWS_DEFAULT_REGION" or "<file>:<line>"
+  std::string origin;  // "flag", "AWS_REGION", "AWS_DEFAULT_REGION", "<file>:<line>" or "instance metadata"
 };
 // flag > AWS_REGION > AWS_DEFAULT_REGION > `region` of the profile (the
 // credentials file's section wins over the config file's, as botocore merges
-// them). An error when none of them names a region. IMDS placement/region is
-// not consulted yet.
+// them) > the instance's placement/region from IMDSv2 through
+// `instance_metadata` (skipped when empty or AWS_EC2_METADATA_DISABLED=true).
+// An error when none of them names a region.
 Expected<Region> resolve_region(const EnvironmentLookup& environment,
                                 const std::optional<std::string>& region_flag,
-                                const std::optional<std::string>& profile = std::nullopt);
+                                const std::optional<std::string>& profile = std::nullopt,
+                                const HttpFetcher& instance_metadata = {});
 
 }  // namespace aws

@@ -11,6 +11,7 @@ namespace {
 
 constexpr const char* token_path = "/latest/api/token";
 constexpr const char* roles_path = "/latest/meta-data/iam/security-credentials/";
+constexpr const char* region_path = "/latest/meta-data/placement/region";
 // Six hours, the value botocore asks for; we only need the token for 2 GETs.
 constexpr const char* token_ttl_seconds = "21600";
 
@@ -29,14 +30,12 @@ Expected<std::string> fetch_token(const HttpFetcher& fetch, const std::string& b
 }
 
 Expected<std::string> fetch_with_token(const HttpFetcher& fetch, const std::string& url,
-                                       const std::string& token, std::string_view what) {
+                                       const std::string& token, std::string_view what,
+                                       std::string_view not_found_hint = " (no IAM role attached to this instance?)") {
   const HttpRequest request{"GET", url, {{"X-aws-ec2-metadata-token", token}}, {}};
   auto response = fetch(request);
   if (!response) return response.error().with_prefix(fmt::format("{}: ", what));
-  if (response->status == 404) {
-    return metadata_error(
-        fmt::format("{}: HTTP 404 (no IAM role attached to this instance?)", what));
-  }
+  if (response->status == 404) return metadata_error(fmt::format("{}: HTTP 404{}", what, not_found_hint));
   if (response->status != 200)
     return metadata_error(fmt::format("{}: HTTP {}", what, response->status));
   return std::move(response->body);
@@ -90,6 +89,17 @@ std::string metadata_endpoint(const EnvironmentLookup& environment) {
   if (!endpoint || endpoint->empty()) return default_metadata_endpoint;
   while (!endpoint->empty() && endpoint->back() == '/') endpoint->pop_back();
   return std::move(*endpoint);
+}
+
+Expected<std::string> fetch_instance_region(const HttpFetcher& fetch, const EnvironmentLookup& environment) {
+  const std::string base = metadata_endpoint(environment);
+  auto token = fetch_token(fetch, base);
+  if (!token) return token.error();
+  auto region = fetch_with_token(fetch, base + region_path, *token, "IMDS region", "");
+  if (!region) return region.error();
+  while (!region->empty() && (region->back() == '\n' || region->back() == '\r')) region->pop_back();
+  if (region->empty()) return metadata_error("IMDS region: empty answer");
+  return region;
 }
 
 Expected<Credentials> fetch_instance_credentials(const HttpFetcher& fetch,

@@ -1,5 +1,5 @@
 #pragma once
-// EC2 instance profile credentials over IMDSv2, through an injected fetcher
+// EC2 instance profile credentials (and the instance's region) over IMDSv2, through an injected fetcher
 // (no network code here). The three requests botocore makes:
 //   PUT  <base>/latest/api/token                      X-aws-ec2-metadata-token-ttl-seconds: 21600
 //   GET  <base>/latest/meta-data/iam/security-credentials/         -> role name
@@ -18,6 +18,9 @@ namespace aws {
 inline constexpr const char* default_metadata_endpoint = "http://169.254.169.254";
 
 std::string metadata_endpoint(const EnvironmentLookup& environment);
+
+// The instance's region: the token, then GET <base>/latest/meta-data/placement/region.
+Expected<std::string> fetch_instance_region(const HttpFetcher& fetch, const EnvironmentLookup& environment);
 
 // Error messages never contain response bodies: the last one holds the keys.
 Expected<Credentials> fetch_instance_credentials(const HttpFetcher& fetch,

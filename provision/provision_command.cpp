@@ -32,16 +32,18 @@ struct Session {
 // Credentials are resolved on first use per profile; errors name only where
 // they were looked for, never their values.
 Expected<Session> open_session(const ProvisionCommandOptions& options, const aws::EnvironmentLookup& environment) {
-  auto config = load_provision_config(options.config_path);
-  if (!config) return config.error();
-  Session session{std::move(*config), nullptr};
   // IMDS answers on the link-local address within milliseconds on EC2; off
   // EC2 a short limit keeps the "no credentials" error quick.
   aws::CurlTransportOptions metadata_transport;
   metadata_transport.connect_timeout = std::chrono::milliseconds(1000);
   metadata_transport.total_timeout = std::chrono::milliseconds(2000);
+  const aws::HttpFetcher instance_metadata = aws::curl_fetcher(metadata_transport);
+  auto local_region = [&] { return aws::resolve_region(environment, options.region, options.profile, instance_metadata); };
+  auto config = load_provision_config(options.config_path, local_region);
+  if (!config) return config.error();
+  Session session{std::move(*config), nullptr};
   session.clients = std::make_unique<AwsClients>(aws::curl_fetcher(), environment, options.profile,
-                                                 aws::AwsClientOptions{}, aws::curl_fetcher(metadata_transport));
+                                                 aws::AwsClientOptions{}, instance_metadata);
   return session;
 }
 

@@ -17,6 +17,7 @@ struct ProvisionCommandOptions {
   bool json = false;  // --output json
   std::optional<std::string> profile;  // AWS profile for the endpoint VPC's account
   std::optional<std::string> endpoint_url;  // --endpoint-url: every AWS call goes there
+  std::optional<std::string> region;  // --region: Agent VPCs without a region of their own
   bool agent_account = false;  // iam-policy: the Agent VPCs' account's policy
   double poll_seconds = 5.0;   // apply/destroy: how often AWS is asked while waiting
 };

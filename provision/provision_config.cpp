@@ -179,7 +179,7 @@ Expected<std::vector<std::string>> finalize_subnets(const std::optional<Located<
 // Cross-region mode puts the endpoints into the Agent VPCs themselves, so an
 // endpoint VPC there would be a second, unused place; it is refused rather
 // than ignored.
-Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw, Mode mode) {
+Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw, Mode mode, const std::string& site_region) {
   const bool given = !raw.endpoint_vpc_where.file.empty();
   if (mode == Mode::cross_region) {
     if (!given) return EndpointVpc{};
@@ -188,13 +188,14 @@ Expected<EndpointVpc> finalize_endpoint_vpc(const RawProvisionConfig& raw, Mode 
                         "agent_vpcs[].subnet_ids instead)");
   }
   if (!given) return located_error(top_of(raw), "endpoint_vpc", "is required");
-  auto region = required(raw.endpoint_region, raw.endpoint_vpc_where, "endpoint_vpc.region");
-  if (!region) return region.error();
+  // The endpoints must live where Datadog hosts the services: the site's region.
+  const Located<std::string> region =
+      raw.endpoint_region ? *raw.endpoint_region : Located<std::string>{site_region, raw.endpoint_vpc_where};
   auto vpc_id = required(raw.endpoint_vpc_id, raw.endpoint_vpc_where, "endpoint_vpc.vpc_id");
   if (!vpc_id) return vpc_id.error();
   auto subnets = finalize_subnets(raw.subnet_ids, raw.endpoint_vpc_where, "endpoint_vpc.subnet_ids");
   if (!subnets) return subnets.error();
-  return EndpointVpc{region->value, vpc_id->value, std::move(*subnets)};
+  return EndpointVpc{region.value, vpc_id->value, std::move(*subnets)};
 }
 
 // Only cross-region Agent VPCs hold endpoints, so only they name subnets.
@@ -225,8 +226,22 @@ Expected<void> check_same_region_agent(const RawAgentVpc& item, const Located<st
   return {};
 }
 
+// An Agent VPC without a region: same-region mode has only one; elsewhere
+// the local region (--region, AWS_REGION, the profile, the instance's).
+Expected<Located<std::string>> agent_region(const RawAgentVpc& item, Mode mode, const EndpointVpc& endpoint,
+                                            const RegionLookup& local_region, const std::string& path) {
+  if (item.region) return *item.region;
+  if (mode == Mode::same_region) return Located<std::string>{endpoint.region, item.where};
+  if (!local_region) return located_error(item.where, path + ".region", "is required");
+  auto region = local_region();
+  if (!region) {
+    return located_error(item.where, path + ".region", "is not given and " + region.error().message);
+  }
+  return Located<std::string>{region->name, item.where};
+}
+
 Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& raw, Mode mode,
-                                                    const EndpointVpc& endpoint) {
+                                                    const EndpointVpc& endpoint, const RegionLookup& local_region) {
   if (mode == Mode::same_region && !raw.agent_vpcs) {
     return std::vector<AgentVpc>{{endpoint.region, endpoint.vpc_id, std::nullopt, {}}};
   }
@@ -238,7 +253,7 @@ Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& ra
   for (std::size_t index = 0; index < raw.agent_vpcs->value.size(); ++index) {
     const RawAgentVpc& item = raw.agent_vpcs->value[index];
     const std::string path = fmt::format("agent_vpcs[{}]", index);
-    auto region = required(item.region, item.where, path + ".region");
+    auto region = agent_region(item, mode, endpoint, local_region, path);
     if (!region) return region.error();
     auto vpc_id = required(item.vpc_id, item.where, path + ".vpc_id");
     if (!vpc_id) return vpc_id.error();
@@ -320,7 +335,7 @@ Expected<RawProvisionConfig> parse_provision_config(const std::string& text, con
   return raw;
 }
 
-Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& raw) {
+Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& raw, const RegionLookup& local_region) {
   ProvisionConfig config;
   config.file = raw.file;
   auto site = finalize_site(raw);
@@ -334,10 +349,10 @@ Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& ra
   auto services = finalize_services(raw, *site);
   if (!services) return services.error();
   config.services = std::move(*services);
-  auto endpoint = finalize_endpoint_vpc(raw, config.mode);
+  auto endpoint = finalize_endpoint_vpc(raw, config.mode, config.site_region);
   if (!endpoint) return endpoint.error();
   config.endpoint_vpc = std::move(*endpoint);
-  auto agents = finalize_agent_vpcs(raw, config.mode, config.endpoint_vpc);
+  auto agents = finalize_agent_vpcs(raw, config.mode, config.endpoint_vpc, local_region);
   if (!agents) return agents.error();
   config.agent_vpcs = std::move(*agents);
   config.security_group_name = raw.security_group_name ? raw.security_group_name->value
@@ -349,14 +364,14 @@ Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& ra
   return config;
 }
 
-Expected<ProvisionConfig> load_provision_config(const std::string& path) {
+Expected<ProvisionConfig> load_provision_config(const std::string& path, const RegionLookup& local_region) {
   std::ifstream input(path);
   if (!input) return Error{checks::ErrorCode::io, fmt::format("{}: cannot read the provision config", path)};
   std::stringstream text;
   text << input.rdbuf();
   auto raw = parse_provision_config(text.str(), path);
   if (!raw) return raw.error();
-  return finalize_provision_config(*raw);
+  return finalize_provision_config(*raw, local_region);
 }
 
 }  // namespace provision

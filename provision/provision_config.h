@@ -8,19 +8,21 @@
 //   site: US1                      # or datadoghq.com; the service region follows
 //   mode: same-region              # same-region | cross-region | peering
 //   services: [metrics, logs]      # short names or com.amazonaws.vpce... names; default: all
-//   endpoint_vpc: {region: us-east-1, vpc_id: vpc-1, subnet_ids: [subnet-a, subnet-b]}
+//   endpoint_vpc: {region: us-east-1, vpc_id: vpc-1, subnet_ids: [subnet-a, subnet-b]}  # region: the site's by default
 //   agent_vpcs:
-//     - {region: us-east-1, vpc_id: vpc-2, profile: agents}
+//     - {region: us-east-1, vpc_id: vpc-2, profile: agents}  # region: --region/AWS_REGION/profile/IMDS by default
 //     # cross-region: endpoints go into each Agent VPC, so it names its subnets
 //     # (and endpoint_vpc is not used):
 //     - {region: eu-west-1, vpc_id: vpc-3, subnet_ids: [subnet-c, subnet-d]}
 //   security_group: {name: datadog-privatelink}
 //   turn_on_vpc_dns: false         # true: apply turns enableDnsSupport/Hostnames on
 //   tags: {team: observability}
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "aws/credentials.h"
 #include "aws/ec2.h"
 #include "checks/expected.h"
 #include "yaml_reader.h"
@@ -113,8 +115,15 @@ inline constexpr const char* default_security_group_name = "privatelink-sidecar-
 
 Expected<RawProvisionConfig> parse_provision_config(const std::string& text,
                                                     const std::string& file);
-Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& raw);
+// The region of Agent VPCs that do not name one (modes cross-region and
+// peering), asked only when needed: --region, AWS_REGION, the profile, IMDS.
+using RegionLookup = std::function<Expected<aws::Region>()>;
+
+// endpoint_vpc.region defaults to the site's region; an Agent VPC's region to
+// `local_region` (an error when it is empty).
+Expected<ProvisionConfig> finalize_provision_config(const RawProvisionConfig& raw,
+                                                    const RegionLookup& local_region = {});
 // Reads, parses and finalizes; the errors carry the file name.
-Expected<ProvisionConfig> load_provision_config(const std::string& path);
+Expected<ProvisionConfig> load_provision_config(const std::string& path, const RegionLookup& local_region = {});
 
 }  // namespace provision

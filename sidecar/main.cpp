@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
     step->add_option("--profile", provision_options.profile,
                      "AWS profile of the endpoint VPC's account (default: environment, then [default]); Agent VPCs "
                      "of other accounts use agent_vpcs[].profile");
+    step->add_option("--region", provision_options.region,
+                     "Region of Agent VPCs that name none (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, "
+                     "the instance's)");
     step->add_option("--endpoint-url", provision_options.endpoint_url,
                      "Send every AWS call to this URL (a local emulator); overrides AWS_ENDPOINT_URL*");
     step->add_option("-o,--output", provision_output, "Output format: table (default) or json")

@@ -135,5 +135,47 @@ TEST(Imds, ErrorsNeverEchoTheDocument) {
   EXPECT_THAT(message, Not(HasSubstr("leak")));
 }
 
+TEST(Imds, RegionWithAToken) {
+  FakeMetadataService service({HttpResponse{200, "AQAEAEXAMPLETOKEN=="}, HttpResponse{200, "eu-west-1\n"}});
+  auto region = fetch_instance_region(service.fetcher(), environment({{"AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                                                       "http://127.0.0.1:8111/"}}));
+  ASSERT_TRUE(region) << region.error().message;
+  EXPECT_EQ(*region, "eu-west-1");
+  ASSERT_EQ(service.requests.size(), 2u);
+  EXPECT_EQ(service.requests[1].url, "http://127.0.0.1:8111/latest/meta-data/placement/region");
+  EXPECT_THAT(service.requests[1].headers,
+              ::testing::ElementsAre(Header{"X-aws-ec2-metadata-token", "AQAEAEXAMPLETOKEN=="}));
+}
+
+// The chain's last step: only when nothing else names a region, and never
+// with AWS_EC2_METADATA_DISABLED.
+TEST(Imds, RegionIsTheLastStepOfTheRegionChain) {
+  const auto env = environment({{"AWS_CONFIG_FILE", "/nonexistent/config"},
+                                {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"}});
+  FakeMetadataService service({HttpResponse{200, "token"}, HttpResponse{200, "ap-southeast-2"}});
+  auto region = resolve_region(env, std::nullopt, std::nullopt, service.fetcher());
+  ASSERT_TRUE(region) << region.error().message;
+  EXPECT_EQ(region->name, "ap-southeast-2");
+  EXPECT_EQ(region->origin, "instance metadata");
+
+  FakeMetadataService unused({});
+  auto flag = resolve_region(env, std::string("us-east-2"), std::nullopt, unused.fetcher());
+  ASSERT_TRUE(flag);
+  EXPECT_TRUE(unused.requests.empty());
+
+  auto disabled = resolve_region(environment({{"AWS_CONFIG_FILE", "/nonexistent/config"},
+                                              {"AWS_EC2_METADATA_DISABLED", "true"}}),
+                                 std::nullopt, std::nullopt, unused.fetcher());
+  ASSERT_FALSE(disabled);
+  EXPECT_THAT(disabled.error().message, HasSubstr("instance metadata is off (AWS_EC2_METADATA_DISABLED)"));
+  EXPECT_TRUE(unused.requests.empty());
+
+  FakeMetadataService down({Error{ErrorCode::io, "connection refused"}});
+  auto failed = resolve_region(env, std::nullopt, std::nullopt, down.fetcher());
+  ASSERT_FALSE(failed);
+  EXPECT_THAT(failed.error().message, HasSubstr("no AWS region: pass --region"));
+  EXPECT_THAT(failed.error().message, HasSubstr("instance metadata did not answer"));
+}
+
 }  // namespace
 }  // namespace aws

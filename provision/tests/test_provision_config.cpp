@@ -212,5 +212,38 @@ TEST(ServiceCatalog, EverySiteWithPrivateLinkHasMetricsInItsRegion) {
   EXPECT_TRUE(catalog_services("US3").empty());
 }
 
+// endpoint_vpc.region defaults to the site's region; an Agent VPC's region
+// to the local one, asked only when some Agent VPC names none.
+TEST(ProvisionConfig, RegionDefaults) {
+  const std::string text = R"(site: AP1
+mode: peering
+services: [metrics]
+endpoint_vpc: {vpc_id: vpc-1, subnet_ids: [subnet-a]}
+agent_vpcs:
+  - {vpc_id: vpc-2}
+  - {region: eu-west-1, vpc_id: vpc-3}
+)";
+  auto raw = parse_provision_config(text, "provision.yaml");
+  ASSERT_TRUE(raw) << raw.error().message;
+  int asked = 0;
+  auto config = finalize_provision_config(*raw, [&]() -> Expected<aws::Region> {
+    ++asked;
+    return aws::Region{"us-west-2", "AWS_REGION"};
+  });
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->endpoint_vpc.region, "ap-northeast-1");
+  EXPECT_EQ(config->agent_vpcs[0].region, "us-west-2");
+  EXPECT_EQ(config->agent_vpcs[1].region, "eu-west-1");
+  EXPECT_EQ(asked, 1);
+
+  auto unresolved = finalize_provision_config(*raw, []() -> Expected<aws::Region> {
+    return Error{checks::ErrorCode::config, "no AWS region: pass --region, set AWS_REGION"};
+  });
+  ASSERT_FALSE(unresolved);
+  EXPECT_THAT(unresolved.error().message,
+              HasSubstr("provision.yaml:6:5: agent_vpcs[0].region: is not given and no AWS region: pass --region"));
+  EXPECT_THAT(error_of(text), HasSubstr("agent_vpcs[0].region: is required"));
+}
+
 }  // namespace
 }  // namespace provision

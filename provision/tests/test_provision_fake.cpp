@@ -404,8 +404,13 @@ TEST_F(ProvisionFakeTest, CommandPlanApplyVerify) {
   auto run = [&](const std::string& action, bool yes, bool json, std::string& out) {
     std::istringstream in;
     std::ostringstream stdout_text, stderr_text;
-    const int code = run_provision_command({action, path.string(), yes, json, std::nullopt, std::nullopt, false, 0.05}, environment, in,
-                                           stdout_text, stderr_text);
+    ProvisionCommandOptions options;
+    options.action = action;
+    options.config_path = path.string();
+    options.yes = yes;
+    options.json = json;
+    options.poll_seconds = 0.05;
+    const int code = run_provision_command(options, environment, in, stdout_text, stderr_text);
     out = stdout_text.str() + stderr_text.str();
     return code;
   };

@@ -553,6 +553,18 @@ class ProvisionCli(unittest.TestCase):
         self.expect(self.provision("destroy", "--yes", *POLL), 0, "resource(s) deleted")
         self.expect(self.provision("verify"), 1, "FAIL")
 
+    def test_agent_vpc_region_from_the_flag_or_the_environment(self):
+        """An Agent VPC without a region takes --region, else AWS_REGION (here us-east-1, where
+        that VPC does not exist: the plan says so)."""
+        europe, subnets = self.make_vpc("eu-west-1", "10.2.0.0/16", ("eu-west-1a",))
+        self.write({"site": "US1", "mode": "cross-region", "services": ["metrics"],
+                    "agent_vpcs": [{"vpc_id": europe, "subnet_ids": subnets}]})
+        self.expect(self.provision("plan", "--region", "eu-west-1"), 0, "from us-east-1", "3 to create")
+        self.expect(self.provision("plan"), 1, "%s does not exist in us-east-1" % europe)
+        env = {key: value for key, value in self.env.items() if key not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+        self.expect(self.provision("plan", env=env), 2, "agent_vpcs[0].region: is not given and no AWS region",
+                    stream="stderr")
+
 
 if __name__ == "__main__":
     unittest.main()
