@@ -106,6 +106,20 @@ std::string render_table(const nlohmann::json& intakes) {
   return text;
 }
 
+std::string render_status_table(const nlohmann::json& intakes) {
+  nlohmann::json shown = intakes;
+  for (auto& intake : shown) {
+    const std::string raw = text_of(intake["verdict"]);
+    const auto& reported = intake["reported_verdict"];
+    if (!reported.is_string()) {
+      intake["verdict"] = "failing (no probe finished yet)";  // as the exit code counts it
+    } else if (reported.get<std::string>() != raw) {
+      intake["verdict"] = fmt::format("{} (last probe: {})", reported.get<std::string>(), raw);
+    }
+  }
+  return render_table(shown);
+}
+
 nlohmann::json intake_to_json(const IntakeResult& result) {
   using nlohmann::json;
   json chain = json::array();

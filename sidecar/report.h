@@ -21,6 +21,10 @@ ExitCode exit_code_for(const std::vector<checks::IntakeResult>& results);
 std::string render_table(const std::vector<checks::IntakeResult>& results);
 // The same table from the JSON form (`intakes` of check --output json or /status).
 std::string render_table(const nlohmann::json& intakes);
+// `status`: the daemon's /status intakes with VERDICT = the reported verdict
+// (after the thresholds: what the exit code and /metrics use), and the last
+// probe's raw verdict next to it while a change is being confirmed.
+std::string render_status_table(const nlohmann::json& intakes);
 nlohmann::json intake_to_json(const checks::IntakeResult& result);
 nlohmann::json results_to_json(const std::vector<checks::IntakeResult>& results);
 

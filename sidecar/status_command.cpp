@@ -104,7 +104,7 @@ int run_status_command(const CommonOptions& options, OutputFormat format, const 
   if (format == OutputFormat::json) {
     fmt::print("{}\n", document->dump(2));
   } else {
-    fmt::print("{}", render_table((*document)["intakes"]));
+    fmt::print("{}", render_status_table((*document)["intakes"]));
     print_summary(*document);
   }
   return exit_code_of(*document);

@@ -73,5 +73,19 @@ TEST(Report, TableShowsEveryAddressAndTheReasons) {
   EXPECT_THAT(table, ::testing::HasSubstr("logs (degraded): some addresses unreachable"));
 }
 
+// status: the table agrees with the exit code (the reported verdict), and
+// shows the last probe's verdict while a change is being confirmed.
+TEST(Report, StatusTableShowsTheReportedVerdict) {
+  nlohmann::json intakes = results_to_json({with_verdict("api", Verdict::failing), with_verdict("logs", Verdict::ok),
+                                            with_verdict("trace", Verdict::ok)})["intakes"];
+  intakes[0]["reported_verdict"] = "ok";    // one failed probe, not yet past unhealthy_threshold
+  intakes[1]["reported_verdict"] = "ok";
+  intakes[2]["reported_verdict"] = nullptr;  // no probe finished yet
+  const std::string table = render_status_table(intakes);
+  EXPECT_THAT(table, ::testing::HasSubstr("ok (last probe: failing)"));
+  EXPECT_THAT(table, ::testing::HasSubstr("failing (no probe finished yet)"));
+  EXPECT_THAT(table, ::testing::Not(::testing::HasSubstr("logs (ok")));
+}
+
 }  // namespace
 }  // namespace sidecar
