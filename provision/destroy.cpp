@@ -159,6 +159,7 @@ class Destroyer {
       auto deleted = (*route53)->delete_vpc_association_authorization(zone.zone.id, vpc);
       if (!deleted && !deleted.is_aws_error("VPCAssociationAuthorizationNotFound")) return deleted.error();
     }
+    SIDECAR_TRY(disassociate_all_but_one(**route53, zone));
     auto records = (*route53)->list_resource_record_sets(zone.zone.id);
     if (records.is_aws_error("NoSuchHostedZone")) return {};
     if (!records) return records.error();
@@ -174,6 +175,22 @@ class Destroyer {
     auto deleted = (*route53)->delete_hosted_zone(zone.zone.id);
     if (!deleted && !deleted.is_aws_error("NoSuchHostedZone")) return deleted.error();
     done(fmt::format("delete private zone {} ({})", zone_name(zone), zone.zone.id));
+    return {};
+  }
+
+  // The Agent VPCs (other accounts' too) first, as the console does: the
+  // zone owner may remove any association, except the last one, which goes
+  // with the zone.
+  Expected<void> disassociate_all_but_one(const aws::Route53Client& route53, const ObservedZone& zone) {
+    auto details = route53.get_hosted_zone(zone.zone.id);
+    if (details.is_aws_error("NoSuchHostedZone")) return {};
+    if (!details) return details.error();
+    for (std::size_t index = 1; index < details->vpcs.size(); ++index) {
+      const aws::ZoneVpc& vpc = details->vpcs[index];
+      auto removed = route53.disassociate_vpc(zone.zone.id, vpc, "privatelink-sidecar destroy");
+      if (!removed && !removed.is_aws_error("VPCAssociationNotFound")) return removed.error();
+      done(fmt::format("disassociate {} ({}) from {}", vpc.vpc_id, vpc.region, zone_name(zone)));
+    }
     return {};
   }
 

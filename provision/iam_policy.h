@@ -34,7 +34,7 @@ struct IamActionUse {
 };
 
 // clang-format off
-inline constexpr std::array<IamActionUse, 36> iam_actions = {{
+inline constexpr std::array<IamActionUse, 37> iam_actions = {{
     {"ec2", "DescribeVpcs", TagCondition::none, "", true, true, true},
     {"ec2", "DescribeVpcAttribute", TagCondition::none, "", true, true, true},
     {"ec2", "DescribeSubnets", TagCondition::none, "", true, true, true},
@@ -70,6 +70,7 @@ inline constexpr std::array<IamActionUse, 36> iam_actions = {{
     {"route53", "ChangeResourceRecordSets", TagCondition::none, "hostedzone", true, true, false},
     {"route53", "ChangeTagsForResource", TagCondition::none, "hostedzone", true, true, false},
     {"route53", "ListTagsForResource", TagCondition::none, "hostedzone", true, true, false},
+    {"route53", "DisassociateVPCFromHostedZone", TagCondition::none, "hostedzone", true, true, false},
     {"route53", "DeleteHostedZone", TagCondition::none, "hostedzone", true, true, false},
     {"route53", "CreateVPCAssociationAuthorization", TagCondition::none, "hostedzone", true, true, false},
     {"route53", "DeleteVPCAssociationAuthorization", TagCondition::none, "hostedzone", true, true, false},
