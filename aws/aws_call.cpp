@@ -89,14 +89,15 @@ AwsError parse_aws_error(std::string_view body, long http_status) {
   return error;
 }
 
-bool is_retryable(const AwsError& error) {
-  if (error.http_status >= 500) return true;
+bool is_throttling(const AwsError& error) {
   for (const std::string_view code : {"RequestLimitExceeded", "Throttling", "ThrottlingException",
                                       "PriorRequestNotComplete", "EC2ThrottledException"}) {
     if (same_error_code(error.code, code)) return true;
   }
   return false;
 }
+
+bool is_retryable(const AwsError& error) { return error.http_status >= 500 || is_throttling(error); }
 
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int failed_attempts,
                                         double random_unit) {
@@ -192,11 +193,12 @@ Result<pugi::xml_document> AwsClient::call(const ServiceEndpoint& endpoint,
     auto result = attempt(endpoint, request, no_answer);
     if (result) return result;
     // No answer at all (connection refused, timeout) is retried like a 5xx,
-    // as the SDKs do. Creates without a ClientToken may then be repeated;
-    // the provisioner looks resources up before creating them. A signing
-    // error or a 2xx that is not XML would only fail the same way again.
+    // as the SDKs do, unless the request must not be repeated (see
+    // AwsRequest::repeatable). A signing error or a 2xx that is not XML would
+    // only fail the same way again.
     const AwsError* aws = result.aws_error();
-    const bool retryable = aws == nullptr ? no_answer : is_retryable(*aws);
+    const bool retryable = aws == nullptr ? no_answer && request.repeatable
+                                          : is_throttling(*aws) || (request.repeatable && is_retryable(*aws));
     if (!retryable || attempt_number >= max_attempts) {
       if (aws != nullptr && attempt_number > 1) return refused(request, *aws, attempt_number);
       if (aws == nullptr && attempt_number > 1) {
@@ -211,7 +213,7 @@ Result<pugi::xml_document> AwsClient::call(const ServiceEndpoint& endpoint,
 
 Result<pugi::xml_document> AwsClient::call_ec2(const ServiceEndpoint& endpoint,
                                                const std::string& action,
-                                               const FormParameters& parameters) const {
+                                               const FormParameters& parameters, bool repeatable) const {
   FormParameters form{{"Action", action}, {"Version", ec2_api_version}};
   form.insert(form.end(), parameters.begin(), parameters.end());
   AwsRequest request;
@@ -220,6 +222,7 @@ Result<pugi::xml_document> AwsClient::call_ec2(const ServiceEndpoint& endpoint,
   request.method = "POST";
   request.content_type = "application/x-www-form-urlencoded; charset=utf-8";
   request.body = form_encode(form);
+  request.repeatable = repeatable;
   return call(endpoint, request);
 }
 

@@ -121,6 +121,8 @@ RandomFunction real_random();
 // Throttling (RequestLimitExceeded, Throttling, ThrottlingException,
 // PriorRequestNotComplete, EC2ThrottledException) and any 5xx.
 bool is_retryable(const AwsError& error);
+// Throttling codes: refused before the request had any effect.
+bool is_throttling(const AwsError& error);
 
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int failed_attempts,
                                         double random_unit);
@@ -140,6 +142,11 @@ struct AwsRequest {
   QueryParameters query;
   std::string content_type;  // empty: no Content-Type header
   std::string body;
+  // False for creates without an idempotency token (CreateVpcPeeringConnection):
+  // after no answer or a 5xx the create may have happened, so it is not sent
+  // again; the caller looks for what it made. Throttling, refused before any
+  // effect, is still retried.
+  bool repeatable = true;
 };
 
 struct AwsClientOptions {
@@ -161,7 +168,7 @@ class AwsClient {
 
   // EC2 Query: POST / with Action=<action>&Version=2016-11-15&<parameters>.
   Result<pugi::xml_document> call_ec2(const ServiceEndpoint& endpoint, const std::string& action,
-                                      const FormParameters& parameters) const;
+                                      const FormParameters& parameters, bool repeatable = true) const;
 
   // Route 53 REST-XML. `path` starts after /2013-04-01 (e.g. "/hostedzone").
   Result<pugi::xml_document> call_route53(const ServiceEndpoint& endpoint,

@@ -218,9 +218,9 @@ RouteTable parse_route_table(const pugi::xml_node& item) {
 Ec2Client::Ec2Client(const AwsClient& client, ServiceEndpoint endpoint)
     : client_(client), endpoint_(std::move(endpoint)) {}
 
-Result<pugi::xml_document> Ec2Client::call(const std::string& action,
-                                           const Ec2Params& params) const {
-  return client_.call_ec2(endpoint_, action, params.parameters());
+Result<pugi::xml_document> Ec2Client::call(const std::string& action, const Ec2Params& params,
+                                           bool repeatable) const {
+  return client_.call_ec2(endpoint_, action, params.parameters(), repeatable);
 }
 
 Result<void> Ec2Client::call_paged(const std::string& action, Ec2Params params, bool has_ids,
@@ -424,7 +424,9 @@ Result<VpcPeeringConnection> Ec2Client::create_vpc_peering_connection(
   if (request.peer_region) params.add("PeerRegion", *request.peer_region);
   if (request.peer_owner_id) params.add("PeerOwnerId", *request.peer_owner_id);
   params.add_tag_specification("vpc-peering-connection", request.tags);
-  auto document = call("CreateVpcPeeringConnection", params);
+  // No ClientToken exists for peerings: a retry after a lost answer could
+  // make a second one.
+  auto document = call("CreateVpcPeeringConnection", params, /*repeatable=*/false);
   if (!document) return document.failure();
   return parse_vpc_peering_connection(document->document_element().child("vpcPeeringConnection"));
 }

@@ -236,6 +236,8 @@ class Ec2Client {
                                         const std::vector<std::string>& cidrs) const;
   Result<void> delete_security_group(const std::string& group_id) const;
 
+  // Not repeated after no answer or a 5xx (there is no ClientToken): on such
+  // a failure, look the peering up before creating another.
   Result<VpcPeeringConnection> create_vpc_peering_connection(
       const CreateVpcPeeringRequest& request) const;
   // Must be called on the accepter's region.
@@ -258,7 +260,8 @@ class Ec2Client {
                            const std::vector<Tag>& tags) const;
 
  private:
-  Result<pugi::xml_document> call(const std::string& action, const Ec2Params& params) const;
+  Result<pugi::xml_document> call(const std::string& action, const Ec2Params& params,
+                                  bool repeatable = true) const;
   // Follows nextToken, handing each page's root element to `consume`.
   Result<void> call_paged(const std::string& action, Ec2Params params, bool has_ids,
                           const std::function<void(const pugi::xml_node&)>& consume) const;

@@ -89,7 +89,7 @@ Expected<void> read_zones(const ProvisionConfig& config, AwsClients& clients, De
     auto tags = (*route53)->list_tags_for_hosted_zone(zone.id);
     if (!tags) return tags.error().with_prefix("ListTagsForResource: ");
     // The comment counts too: a zone whose tagging answer was lost.
-    if (!is_ours(config, *tags) && !has_our_zone_comment(config, zone.comment)) continue;
+    if (!is_our_zone(config, *tags, zone.comment)) continue;
     ObservedZone observed{zone, {}, std::move(*tags), std::nullopt, {}};
     auto authorizations = (*route53)->list_vpc_association_authorizations(zone.id);
     if (!authorizations) return authorizations.error().with_prefix("ListVPCAssociationAuthorizations: ");
@@ -137,10 +137,7 @@ class Destroyer {
 
  private:
   bool step(const std::string& what, const std::function<Expected<void>()>& work) {
-    auto done = work();
-    if (done) return true;
-    report_.failure = done.error().with_prefix(what + ": ");
-    return false;
+    return run_step(what, work, report_.failure);
   }
 
   void done(const std::string& line) {
@@ -223,7 +220,10 @@ class Destroyer {
     std::vector<std::string> failed;
     for (const auto& failure : *failures) {
       // Already gone (an earlier destroy): nothing left to do for it.
-      if (failure.code == "InvalidVpcEndpoint.NotFound" || failure.code == "InvalidVpcEndpointId.NotFound") continue;
+      if (aws::same_error_code(failure.code, "InvalidVpcEndpoint.NotFound") ||
+          aws::same_error_code(failure.code, "InvalidVpcEndpointId.NotFound")) {
+        continue;
+      }
       failed.push_back(fmt::format("{}: {} {}", failure.resource_id, failure.code, failure.message));
     }
     if (!failed.empty()) {
@@ -236,22 +236,8 @@ class Destroyer {
     return {};
   }
 
-  template <typename Check>
-  Expected<void> poll(const std::string& what, Check check) {
-    std::chrono::milliseconds waited{0};
-    while (true) {
-      auto pending = check();
-      if (!pending) return pending.error();
-      if (pending->empty()) return {};
-      if (waited >= options_.wait_limit) {
-        return Error{checks::ErrorCode::io, fmt::format("{} still not done after {} s: {}; run destroy again to keep "
-                                                        "waiting",
-                                                        what, waited.count() / 1000, *pending)};
-      }
-      options_.progress(fmt::format("waiting for {} ({} s elapsed): {}", what, waited.count() / 1000, *pending));
-      options_.sleep(options_.poll_interval);
-      waited += options_.poll_interval;
-    }
+  Expected<void> poll(const std::string& what, const PendingCheck& pending) {
+    return wait_until_done(what, pending, options_, "destroy");
   }
 
   // Gone = not listed any more, or listed as deleted (a `deleting` endpoint
@@ -390,7 +376,7 @@ DestroyPlan make_destroy_plan(const ProvisionConfig& config, const DestroyState&
   plan_peerings(config, state, plan);
   plan.zones = state.zones;
   std::erase_if(plan.zones, [&](const ObservedZone& zone) {
-    return !is_ours(config, zone.tags) && !has_our_zone_comment(config, zone.zone.comment);
+    return !is_our_zone(config, zone.tags, zone.zone.comment);
   });
   return plan;
 }
@@ -446,7 +432,7 @@ std::string format_destroy_plan_json(const DestroyPlan& plan) {
   for (const auto& problem : plan.problems) {
     out["problems"].push_back({{"subject", problem.subject}, {"message", problem.message}});
   }
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 DestroyReport run_destroy(const ProvisionConfig& config, const DestroyPlan& plan, AwsClients& clients,

@@ -17,6 +17,7 @@
 #include "aws/ec2.h"
 #include "provision/aws_clients.h"
 #include "provision/planner.h"
+#include "provision/waiting.h"
 
 namespace provision {
 
@@ -60,12 +61,7 @@ DestroyPlan make_destroy_plan(const ProvisionConfig& config, const DestroyState&
 std::string format_destroy_plan_text(const DestroyPlan& plan);
 std::string format_destroy_plan_json(const DestroyPlan& plan);
 
-struct DestroyOptions {
-  std::function<void(const std::string&)> progress = [](const std::string&) {};
-  aws::SleepFunction sleep = aws::real_sleep();
-  std::chrono::milliseconds poll_interval{5000};
-  std::chrono::milliseconds wait_limit{std::chrono::minutes(15)};
-};
+using DestroyOptions = WaitOptions;
 
 struct DestroyReport {
   std::vector<std::string> done;  // one line per resource removed

@@ -16,14 +16,16 @@ namespace {
 
 bool is_available(const std::string& state) { return strcasecmp(state.c_str(), "available") == 0; }
 
+// Eight random hex digits, new for every run.
+std::string random_nonce() {
+  std::random_device random;
+  return fmt::format("{:08x}", random());
+}
+
 Expected<void> to_expected(const aws::Result<void>& result) {
   if (result) return {};
   return result.error();
 }
-
-// Nothing left to wait for (nullopt), or what is still pending, for the
-// progress line.
-using PendingCheck = std::function<Expected<std::optional<std::string>>()>;
 
 class Executor {
  public:
@@ -47,12 +49,8 @@ class Executor {
   }
 
  private:
-  // Runs one step; a failure is recorded with the step named.
   bool step(const std::string& what, const std::function<Expected<void>()>& work) {
-    auto done = work();
-    if (done) return true;
-    report_.failure = done.error().with_prefix(what + ": ");
-    return false;
+    return run_step(what, work, report_.failure);
   }
 
   Expected<void> run_action(const Action& action) {
@@ -79,64 +77,61 @@ class Executor {
 
   // ------------------------------------------------------------ waiting
 
-  Expected<void> poll(const std::string& what, const PendingCheck& check) {
-    std::chrono::milliseconds waited{0};
-    while (true) {
-      auto pending = check();
-      if (!pending) return pending.error();
-      if (!*pending) return {};
-      if (waited >= options_.wait_limit) {
-        return Error{checks::ErrorCode::io, fmt::format("{} still not done after {} s: {}; run apply again to keep "
-                                                        "waiting",
-                                                        what, waited.count() / 1000, **pending)};
-      }
-      options_.progress(fmt::format("waiting for {} ({} s elapsed): {}", what, waited.count() / 1000, **pending));
-      options_.sleep(options_.poll_interval);
-      waited += options_.poll_interval;
-    }
+  Expected<void> poll(const std::string& what, const PendingCheck& pending) {
+    return wait_until_done(what, pending, options_, "apply");
   }
 
-  // Every configured service's live endpoint in every placement.
+  // One live endpoint per configured service in every placement, each
+  // available. Not listed yet (EC2 is eventually consistent) is pending; a
+  // failed or rejected one stops apply with its id.
   Expected<void> wait_for_endpoints() {
-    auto waited = poll("the endpoints to become available", [&]() -> Expected<std::optional<std::string>> {
+    auto waited = poll("the endpoints to become available", [&]() -> Expected<std::string> {
       std::vector<std::string> pending;
       report_.endpoint_ids.clear();
       for (std::size_t index = 0; index < placements_.size(); ++index) {
-        auto endpoints = configured_endpoints(index);
-        if (!endpoints) return endpoints.error();
-        for (const auto& endpoint : *endpoints) {
-          report_.endpoint_ids.push_back(endpoint.id);
-          if (!is_available(endpoint.state)) pending.push_back(fmt::format("{} ({})", endpoint.id, endpoint.state));
-          if (index == 0) endpoint_by_service_[endpoint.service_name] = endpoint;
-        }
+        auto found = pending_endpoints(index, pending);
+        if (!found) return found.error();
       }
-      if (pending.empty()) return std::optional<std::string>{};
-      return std::optional<std::string>{fmt::format("{} pending: {}", pending.size(), fmt::join(pending, ", "))};
+      if (pending.empty()) return std::string();
+      return fmt::format("{} pending: {}", pending.size(), fmt::join(pending, ", "));
     });
     if (waited) endpoints_ready_ = true;
     return waited;
   }
 
-  Expected<std::vector<aws::VpcEndpoint>> configured_endpoints(std::size_t index) {
+  Expected<void> pending_endpoints(std::size_t index, std::vector<std::string>& pending) {
     const Placement& placement = placements_[index];
     auto client = ec2({placement.region, placement.profile});
     if (!client) return client.error();
-    auto endpoints = (*client)->describe_vpc_endpoints({}, {{"vpc-id", {placement.vpc_id}}});
-    if (!endpoints) return endpoints.error();
-    std::vector<aws::VpcEndpoint> wanted;
-    for (auto& endpoint : *endpoints) {
-      const bool configured = std::any_of(config_.services.begin(), config_.services.end(), [&](const auto& service) {
-        return service.service_name == endpoint.service_name;
-      });
-      if (configured && !is_dead_endpoint_state(endpoint.state)) wanted.push_back(std::move(endpoint));
+    auto listed = (*client)->describe_vpc_endpoints({}, {{"vpc-id", {placement.vpc_id}}});
+    if (!listed) return listed.error();
+    for (const auto& service : config_.services) {
+      const aws::VpcEndpoint* endpoint = find_endpoint(*listed, service.service_name);
+      if (endpoint == nullptr) {
+        if (const auto* dead = find_dead_endpoint(*listed, service.service_name)) {
+          return Error{checks::ErrorCode::io, fmt::format("endpoint {} for {} in {} is {}", dead->id,
+                                                          service.short_name, placement.vpc_id, dead->state)};
+        }
+        pending.push_back(fmt::format("{} in {} (not listed yet)", service.short_name, placement.vpc_id));
+        continue;
+      }
+      report_.endpoint_ids.push_back(endpoint->id);
+      if (!is_available(endpoint->state)) pending.push_back(fmt::format("{} ({})", endpoint->id, endpoint->state));
+      if (index == 0) endpoint_by_service_[service.service_name] = *endpoint;
     }
-    return wanted;
+    return {};
+  }
+
+  static const aws::VpcEndpoint* find_dead_endpoint(const std::vector<aws::VpcEndpoint>& endpoints,
+                                                    const std::string& service_name) {
+    for (const auto& endpoint : endpoints) {
+      if (endpoint.service_name == service_name && is_dead_endpoint_state(endpoint.state)) return &endpoint;
+    }
+    return nullptr;
   }
 
   Expected<void> wait_for_changes() {
-    auto route53 = clients_.route53(std::nullopt);
-    if (!route53) return route53.error();
-    return poll("Route 53 changes to be in sync", [&]() -> Expected<std::optional<std::string>> {
+    return poll("Route 53 changes to be in sync", [&]() -> Expected<std::string> {
       std::vector<std::string> pending;
       for (const auto& [id, client] : pending_changes_) {
         auto change = client->get_change(id);
@@ -146,8 +141,8 @@ class Executor {
       std::erase_if(pending_changes_, [&](const auto& entry) {
         return std::find(pending.begin(), pending.end(), entry.first) == pending.end();
       });
-      if (pending.empty()) return std::optional<std::string>{};
-      return std::optional<std::string>{fmt::format("{} change(s) PENDING", pending.size())};
+      if (pending.empty()) return std::string();
+      return fmt::format("{} change(s) PENDING", pending.size());
     });
   }
 
@@ -208,7 +203,7 @@ class Executor {
     request.private_dns_enabled = action.private_dns;
     request.service_region = placements_[action.placement].service_region;
     request.tags = action.tags;
-    request.client_token = endpoint_client_token(group_id(action), action.service.service_name);
+    request.client_token = endpoint_client_token(run_nonce_, group_id(action), action.service.service_name);
     auto created = (*client)->create_vpc_endpoint(request);
     if (!created) return created.error();
     options_.progress(fmt::format("{} for {}: {}", created->id, action.service.short_name, created->state));
@@ -246,10 +241,29 @@ class Executor {
     if (!action.peer_owner_id.empty()) request.peer_owner_id = action.peer_owner_id;
     request.tags = action.tags;
     auto created = (*client)->create_vpc_peering_connection(request);
-    if (!created) return created.error();
+    if (!created) return adopt_lost_peering(**client, action, created.error(), created.aws_error());
     created_peerings_[action.peer_vpc_id] = created->id;
     options_.progress(fmt::format("{}: {}", created->id, created->status_code));
     return {};
+  }
+
+  // No answer or a 5xx: the peering may exist anyway (it is never sent
+  // twice, see Ec2Client). Look for it before giving up.
+  Expected<void> adopt_lost_peering(const aws::Ec2Client& client, const Action& action, const Error& failure,
+                                    const aws::AwsError* refusal) {
+    const bool maybe_made = refusal == nullptr || refusal->http_status >= 500 ||
+                            aws::same_error_code(refusal->code, "VpcPeeringConnectionAlreadyExists");
+    if (!maybe_made) return failure;
+    auto peerings = client.describe_vpc_peering_connections(
+        {}, {{"requester-vpc-info.vpc-id", {action.vpc_id}}, {"accepter-vpc-info.vpc-id", {action.peer_vpc_id}}});
+    if (!peerings) return failure;
+    for (const auto& peering : *peerings) {
+      if (is_dead_peering_state(peering.status_code)) continue;
+      created_peerings_[action.peer_vpc_id] = peering.id;
+      options_.progress(fmt::format("{}: {} (found after: {})", peering.id, peering.status_code, failure.message));
+      return {};
+    }
+    return failure;
   }
 
   // Polls the peering (in the region and account of `target`) until its
@@ -259,19 +273,19 @@ class Executor {
     auto client = ec2(target);
     if (!client) return client.error();
     std::string status;
-    auto waited = poll(fmt::format("peering {}", id), [&]() -> Expected<std::optional<std::string>> {
+    auto waited = poll(fmt::format("peering {}", id), [&]() -> Expected<std::string> {
       auto peerings = (*client)->describe_vpc_peering_connections({id});
       if (!peerings) return peerings.error();
-      if (peerings->empty()) return std::optional<std::string>{"not visible yet"};
+      if (peerings->empty()) return std::string("not visible yet");
       const auto& peering = peerings->front();
       status = peering.status_code;
       for (const char* state : wanted) {
-        if (status == state) return std::optional<std::string>{};
+        if (strcasecmp(status.c_str(), state) == 0) return std::string();
       }
       if (is_dead_peering_state(status)) {
         return Error{checks::ErrorCode::io, fmt::format("peering {} is {}: {}", id, status, peering.status_message)};
       }
-      return std::optional<std::string>{status};
+      return status;
     });
     if (!waited) return waited.error();
     return status;
@@ -282,7 +296,7 @@ class Executor {
     // Inter-region peerings pass through initiating-request first.
     auto status = wait_for_peering(action.target, id, {"pending-acceptance", "active", "provisioning"});
     if (!status) return status.error();
-    if (*status != "pending-acceptance") return {};
+    if (strcasecmp(status->c_str(), "pending-acceptance") != 0) return {};
     auto client = ec2(action.target);
     if (!client) return client.error();
     auto accepted = (*client)->accept_vpc_peering_connection(id);
@@ -332,8 +346,7 @@ class Executor {
   // CallerReference must be new for every create (Route 53 remembers used
   // ones even for deleted zones), so it is random, not derived from the name.
   static std::string caller_reference(const std::string& name) {
-    std::random_device random;
-    return fmt::format("privatelink-sidecar-{}-{:08x}{:08x}", name, random(), random()).substr(0, 128);
+    return fmt::format("{}{}-privatelink-sidecar-{}", random_nonce(), random_nonce(), name).substr(0, 128);
   }
 
   Expected<void> create_zone(const Action& action) {
@@ -416,6 +429,7 @@ class Executor {
   AwsClients& clients_;
   const ApplyOptions& options_;
   const std::vector<Placement> placements_;
+  const std::string run_nonce_ = random_nonce();
   ApplyReport report_;
   bool endpoints_ready_ = false;
   std::map<std::size_t, std::string> created_groups_;    // by placement
@@ -439,9 +453,10 @@ ApplyReport apply_plan(const ProvisionConfig& config, const Plan& plan, AwsClien
   return Executor(config, clients, options).run(plan);
 }
 
-std::string endpoint_client_token(const std::string& security_group_id, const std::string& service_name) {
-  // sg-<17 hex> + vpce-svc-<17 hex> + "pls--" = 50 characters.
-  return fmt::format("pls-{}-{}", security_group_id, service_id(service_name)).substr(0, 64);
+std::string endpoint_client_token(const std::string& run_nonce, const std::string& security_group_id,
+                                  const std::string& service_name) {
+  // 8 + 1 + sg-<17 hex> + 1 + vpce-svc-<17 hex> = 57 characters.
+  return fmt::format("{}-{}-{}", run_nonce, security_group_id, service_id(service_name)).substr(0, 64);
 }
 
 }  // namespace provision

@@ -9,8 +9,10 @@
 // Safe to re-run after a failure or an interrupt: the planner finds what
 // exists by name and tags, a create that AWS already did (a lost answer) is
 // adopted (InvalidGroup.Duplicate, RouteAlreadyExists over the same peering,
-// InvalidPermission.Duplicate, ConflictingDomainExists for our own zone), and
-// CreateVpcEndpoint carries a ClientToken derived from the group and service.
+// InvalidPermission.Duplicate, ConflictingDomainExists for our own zone, a
+// peering found between the two VPCs after a create without an answer), and
+// CreateVpcEndpoint carries a ClientToken made of a nonce of this run, the
+// group and the service (the same for the SDK's retries of one create).
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -20,16 +22,11 @@
 #include "aws/aws_call.h"
 #include "provision/aws_clients.h"
 #include "provision/planner.h"
+#include "provision/waiting.h"
 
 namespace provision {
 
-struct ApplyOptions {
-  std::function<void(const std::string&)> progress = [](const std::string&) {};
-  aws::SleepFunction sleep = aws::real_sleep();
-  std::chrono::milliseconds poll_interval{5000};
-  // AWS documents up to 10 minutes from pending to available.
-  std::chrono::milliseconds wait_limit{std::chrono::minutes(15)};
-};
+using ApplyOptions = WaitOptions;
 
 struct ApplyReport {
   std::vector<std::string> done;          // one line per action carried out, in order
@@ -44,8 +41,9 @@ struct ApplyReport {
 ApplyReport apply_plan(const ProvisionConfig& config, const Plan& plan, AwsClients& clients,
                        const ApplyOptions& options = {});
 
-// The ClientToken for a service's endpoint (<= 64 ASCII characters). It
-// includes the group id so that a re-create after destroy is a new request.
-std::string endpoint_client_token(const std::string& security_group_id, const std::string& service_name);
+// The ClientToken for a service's endpoint (<= 64 ASCII characters): a
+// re-create in a later run (after destroy) is a new request.
+std::string endpoint_client_token(const std::string& run_nonce, const std::string& security_group_id,
+                                  const std::string& service_name);
 
 }  // namespace provision

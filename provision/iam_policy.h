@@ -24,7 +24,7 @@ enum class TagCondition {
 enum class PolicyAccount { endpoint, agent };
 
 struct IamActionUse {
-  std::string_view service;        // "ec2" or "route53"
+  std::string_view service;        // "ec2", "route53", or "vpce" (permission-only)
   std::string_view action;         // API action name, "DescribeVpcs"
   TagCondition condition = TagCondition::none;
   std::string_view resource_type;  // ARN resource type ("" = *)
@@ -34,7 +34,7 @@ struct IamActionUse {
 };
 
 // clang-format off
-inline constexpr std::array<IamActionUse, 37> iam_actions = {{
+inline constexpr std::array<IamActionUse, 38> iam_actions = {{
     {"ec2", "DescribeVpcs", TagCondition::none, "", true, true, true},
     {"ec2", "DescribeVpcAttribute", TagCondition::none, "", true, true, true},
     {"ec2", "DescribeSubnets", TagCondition::none, "", true, true, true},
@@ -52,6 +52,8 @@ inline constexpr std::array<IamActionUse, 37> iam_actions = {{
     // Not conditioned: apply also fixes endpoints it adopted (made by hand).
     {"ec2", "ModifyVpcEndpoint", TagCondition::none, "vpc-endpoint", true, true, true},
     {"ec2", "CreateTags", TagCondition::create_action, "", false, true, true},
+    // Permission-only: CreateVpcEndpoint with ServiceRegion (cross-region mode).
+    {"vpce", "AllowMultiRegion", TagCondition::none, "", false, true, true},
     {"ec2", "DeleteVpcEndpoints", TagCondition::resource_tag, "vpc-endpoint", true, true, true},
     {"ec2", "DeleteSecurityGroup", TagCondition::resource_tag, "security-group", true, true, true},
     {"ec2", "CreateVpcPeeringConnection", TagCondition::request_tag, "vpc-peering-connection", true, true, false},

@@ -61,7 +61,9 @@ struct ObservedState {
   std::map<std::string, std::vector<aws::HostedZoneSummary>> zones_by_vpc;
 };
 
-// Peering states in which a peering no longer counts.
+// States (compared case-insensitively) in which an endpoint or a peering no
+// longer counts: gone, going, or never to be.
+bool is_dead_endpoint_state(const std::string& state);
 bool is_dead_peering_state(const std::string& status_code);
 
 }  // namespace provision

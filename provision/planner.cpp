@@ -304,10 +304,7 @@ class Planner {
   // ModifyVpcEndpoint, never re-created: its DNS names stay the same.
   void plan_endpoint_changes(std::size_t index, const ServiceChoice& service, const aws::VpcEndpoint& endpoint) {
     const Placement& placement = placements_[index];
-    std::vector<std::string> missing_subnets;
-    for (const auto& id : placement.subnet_ids) {
-      if (!contains(endpoint.subnet_ids, id)) missing_subnets.push_back(id);
-    }
+    const std::vector<std::string> missing_subnets = subnets_to_add(index, service, endpoint);
     const auto& group = placement_state(index).security_group;
     const bool group_missing =
         !group || std::none_of(endpoint.groups.begin(), endpoint.groups.end(),
@@ -332,6 +329,33 @@ class Planner {
     plan_.actions.push_back(std::move(modify));
   }
 
+  // The configured subnets the endpoint lacks. One in an AZ where the
+  // endpoint already has another subnet cannot be added (one per AZ): a
+  // problem, since replacing the subnet would move the endpoint's address.
+  std::vector<std::string> subnets_to_add(std::size_t index, const ServiceChoice& service,
+                                          const aws::VpcEndpoint& endpoint) {
+    const PlacementState& observed = placement_state(index);
+    std::vector<std::string> missing;
+    for (const auto& id : placements_[index].subnet_ids) {
+      if (contains(endpoint.subnet_ids, id)) continue;
+      const aws::Subnet* wanted = find_subnet(observed, id);
+      const aws::Subnet* taken = nullptr;
+      for (const auto& used : endpoint.subnet_ids) {
+        const aws::Subnet* subnet = find_subnet(observed, used);
+        if (wanted != nullptr && subnet != nullptr && subnet->availability_zone == wanted->availability_zone) taken = subnet;
+      }
+      if (taken == nullptr) {
+        missing.push_back(id);
+        continue;
+      }
+      problem("services." + service.short_name,
+              fmt::format("endpoint {} already uses subnet {} in {}, not {}; list {} instead (or move the endpoint "
+                          "by hand)",
+                          endpoint.id, taken->id, taken->availability_zone, id, taken->id));
+    }
+    return missing;
+  }
+
   // ------------------------------------------------------------ peering
 
   const ObservedVpc* endpoint_vpc() const {
@@ -349,14 +373,14 @@ class Planner {
     std::string peering_id;
     if (peering == nullptr) {
       plan_create_peering(agent, theirs);
-      plan_accept(agent, "");
+      plan_accept(agent);
     } else {
       peering_id = peering->id;
       plan_.keeps.push_back({fmt::format("peering {} <-> {} ({})", ours->id, agent.vpc_id, peering->status_code),
                              peering->id, is_managed(peering->tags)});
       if (!plan_existing_peering(agent, *peering)) return;
     }
-    plan_routes(config_.endpoint_vpc.vpc_id, {config_.endpoint_vpc.region, std::nullopt}, theirs.cidr_block, agent,
+    plan_routes(config_.endpoint_vpc.vpc_id, endpoint_target(config_), theirs.cidr_block, agent,
                 peering_id);
     plan_routes(agent.vpc_id, agent_target(agent), ours->cidr_block, agent, peering_id);
   }
@@ -367,7 +391,7 @@ class Planner {
         ActionKind::create_peering,
         fmt::format("create peering {} ({}) -> {} ({}{})", config_.endpoint_vpc.vpc_id, config_.endpoint_vpc.region,
                     agent.vpc_id, agent.region, other_account ? ", account " + theirs.owner_id : ""),
-        {config_.endpoint_vpc.region, std::nullopt});
+        endpoint_target(config_));
     create.vpc_id = config_.endpoint_vpc.vpc_id;
     create.peer_vpc_id = agent.vpc_id;
     create.peer_region = agent.region;
@@ -376,14 +400,20 @@ class Planner {
     plan_.actions.push_back(std::move(create));
   }
 
-  void plan_accept(const AgentVpc& agent, const std::string& peering_id) {
+  // The accepter accepts, in its own region: the Agent VPC's account for
+  // the peerings provision requests, the endpoint VPC's for one that the
+  // Agent side requested.
+  void plan_accept(const AgentVpc& agent, const aws::VpcPeeringConnection* existing = nullptr) {
+    const bool agent_requested = existing != nullptr && existing->requester.vpc_id == agent.vpc_id;
+    const CallTarget target = agent_requested ? endpoint_target(config_) : agent_target(agent);
+    const std::string& accepter = agent_requested ? config_.endpoint_vpc.vpc_id : agent.vpc_id;
     Action accept = make_action(ActionKind::accept_peering,
-                                fmt::format("accept the peering in {} ({}{})", agent.vpc_id, agent.region,
-                                            agent.profile ? ", profile " + *agent.profile : ""),
-                                agent_target(agent));
+                                fmt::format("accept the peering in {} ({}{})", accepter, target.region,
+                                            target.profile ? ", profile " + *target.profile : ""),
+                                target);
     accept.peer_vpc_id = agent.vpc_id;
     accept.peer_region = agent.region;
-    accept.peering_id = peering_id;
+    if (existing != nullptr) accept.peering_id = existing->id;
     plan_.actions.push_back(std::move(accept));
   }
 
@@ -392,7 +422,7 @@ class Planner {
     const std::string& status = peering.status_code;
     if (status == "active" || status == "provisioning") return true;
     if (status == "pending-acceptance" || status == "initiating-request") {
-      plan_accept(agent, peering.id);
+      plan_accept(agent, &peering);
       return true;
     }
     problem(fmt::format("peering {}", peering.id),
@@ -462,19 +492,20 @@ class Planner {
     const ObservedZone* zone = find_zone(config_, state_, name);
     const aws::ZoneVpc endpoint_vpc{config_.endpoint_vpc.region, config_.endpoint_vpc.vpc_id};
     std::string zone_id;
+    if (zone == nullptr && endpoint_vpc_conflicts(service, name, endpoint_vpc)) return;
     if (zone == nullptr) {
       Action create = make_action(ActionKind::create_zone,
                                   fmt::format("create private zone {} for {}, associated with {}", name,
                                               service.short_name, endpoint_vpc.vpc_id),
-                                  {config_.endpoint_vpc.region, std::nullopt});
+                                  endpoint_target(config_));
       create.zone_name = name;
       create.zone_vpc = endpoint_vpc;
       create.service = service;
-      create.tags = managed_tags(config_, name, service.short_name);
+      create.tags = zone_tags(config_, name, service);
       plan_.actions.push_back(std::move(create));
     } else {
       zone_id = zone->zone.id;
-      const bool lost_tags = !is_ours(config_, zone->tags) && zone->zone.comment == zone_comment(config_, service);
+      const bool lost_tags = !has_our_zone_tags(config_, zone->tags) && zone->zone.comment == zone_comment(config_, service);
       plan_.keeps.push_back({fmt::format("private zone {}", name), zone_id, is_managed(zone->tags) || lost_tags});
       if (lost_tags) plan_tag_zone(service, name, zone_id);
     }
@@ -489,11 +520,11 @@ class Planner {
   // A zone an earlier apply created but could not tag (a lost answer).
   void plan_tag_zone(const ServiceChoice& service, const std::string& name, const std::string& zone_id) {
     Action tag = make_action(ActionKind::tag_zone, fmt::format("tag private zone {} as provision's", name),
-                             {config_.endpoint_vpc.region, std::nullopt});
+                             endpoint_target(config_));
     tag.zone_name = name;
     tag.zone_id = zone_id;
     tag.service = service;
-    tag.tags = managed_tags(config_, name, service.short_name);
+    tag.tags = zone_tags(config_, name, service);
     plan_.actions.push_back(std::move(tag));
   }
 
@@ -513,7 +544,7 @@ class Planner {
     Action upsert = make_action(ActionKind::upsert_alias,
                                 fmt::format("point {} (A, alias) at the {} endpoint's regional DNS name", name,
                                             service.short_name),
-                                {config_.endpoint_vpc.region, std::nullopt});
+                                endpoint_target(config_));
     upsert.zone_name = name;
     upsert.zone_id = zone_id;
     upsert.service = service;
@@ -529,7 +560,7 @@ class Planner {
     const bool associated = zone != nullptr && is_associated(*zone, vpc);
     const bool authorized = zone != nullptr && std::find(zone->authorizations.begin(), zone->authorizations.end(),
                                                          vpc) != zone->authorizations.end();
-    const CallTarget owner{config_.endpoint_vpc.region, std::nullopt};
+    const CallTarget owner = endpoint_target(config_);
     if (!associated && other_account && !authorized && !has_conflict(name, zone_id, vpc)) {
       push_zone_action(ActionKind::authorize_association,
                        fmt::format("authorize {} ({}, account {}) to associate with {}", vpc.vpc_id, vpc.region,
@@ -561,6 +592,18 @@ class Planner {
       if (same_dns_name(other.name, name) && other.id != zone_id) return &other;
     }
     return nullptr;
+  }
+
+  // The zone is created with the endpoint VPC. AWS's own zone for an
+  // endpoint with private DNS on there goes away when apply turns that off
+  // first (modify_endpoint); any other zone of the name would make
+  // CreateHostedZone fail.
+  bool endpoint_vpc_conflicts(const ServiceChoice& service, const std::string& name, const aws::ZoneVpc& vpc) {
+    const aws::HostedZoneSummary* other = conflicting_zone(name, "", vpc);
+    if (other == nullptr) return false;
+    const aws::VpcEndpoint* endpoint = find_endpoint(placement_state(0), service.service_name);
+    const bool goes_away = other->owning_account.empty() && endpoint != nullptr && endpoint->private_dns_enabled;
+    return !goes_away && conflicts(name, "", vpc);
   }
 
   bool has_conflict(const std::string& name, const std::string& zone_id, const aws::ZoneVpc& vpc) const {
@@ -635,12 +678,17 @@ bool is_dns_action(ActionKind kind) {
   }
 }
 
-bool is_dead_peering_state(const std::string& status_code) {
+// The same words for endpoints and peerings.
+bool is_dead_state(const std::string& state) {
   for (const char* dead : {"deleting", "deleted", "rejected", "failed", "expired"}) {
-    if (same_text(status_code, dead)) return true;
+    if (same_text(state, dead)) return true;
   }
   return false;
 }
+
+bool is_dead_endpoint_state(const std::string& state) { return is_dead_state(state); }
+
+bool is_dead_peering_state(const std::string& status_code) { return is_dead_state(status_code); }
 
 Plan make_plan(const ProvisionConfig& config, const ObservedState& state) { return Planner(config, state).run(); }
 
@@ -690,29 +738,49 @@ std::vector<std::string> missing_ingress(const aws::SecurityGroup& group, const 
   return missing;
 }
 
-const aws::VpcEndpoint* find_endpoint(const PlacementState& placement, const std::string& service_name) {
-  for (const auto& endpoint : placement.endpoints) {
-    if (endpoint.service_name == service_name) return &endpoint;
+const aws::VpcEndpoint* find_endpoint(const std::vector<aws::VpcEndpoint>& endpoints, const std::string& service_name) {
+  const aws::VpcEndpoint* chosen = nullptr;
+  for (const auto& endpoint : endpoints) {
+    if (endpoint.service_name != service_name || is_dead_endpoint_state(endpoint.state)) continue;
+    if (same_text(endpoint.state, "available")) return &endpoint;
+    if (chosen == nullptr) chosen = &endpoint;
   }
-  return nullptr;
+  return chosen;
+}
+
+const aws::VpcEndpoint* find_endpoint(const PlacementState& placement, const std::string& service_name) {
+  return find_endpoint(placement.endpoints, service_name);
+}
+
+// With several live peerings between the same VPCs (made by hand, or a
+// create whose answer was lost), the one furthest along is the one in use.
+int peering_progress(const std::string& status_code) {
+  if (same_text(status_code, "active")) return 3;
+  if (same_text(status_code, "provisioning")) return 2;
+  if (same_text(status_code, "pending-acceptance")) return 1;
+  return 0;
 }
 
 const aws::VpcPeeringConnection* find_peering(const ObservedState& state, const std::string& endpoint_vpc_id,
                                               const std::string& agent_vpc_id) {
+  const aws::VpcPeeringConnection* chosen = nullptr;
   for (const auto& peering : state.peerings) {
     if (is_dead_peering_state(peering.status_code)) continue;
     const bool forward = peering.requester.vpc_id == endpoint_vpc_id && peering.accepter.vpc_id == agent_vpc_id;
     const bool backward = peering.requester.vpc_id == agent_vpc_id && peering.accepter.vpc_id == endpoint_vpc_id;
-    if (forward || backward) return &peering;
+    if (!forward && !backward) continue;
+    if (chosen == nullptr || peering_progress(peering.status_code) > peering_progress(chosen->status_code)) {
+      chosen = &peering;
+    }
   }
-  return nullptr;
+  return chosen;
 }
 
 const ObservedZone* find_zone(const ProvisionConfig& config, const ObservedState& state, const std::string& name) {
   const auto found = state.zones.find(name);
   if (found == state.zones.end()) return nullptr;
   for (const auto& zone : found->second) {
-    if (is_ours(config, zone.tags)) return &zone;
+    if (has_our_zone_tags(config, zone.tags)) return &zone;
   }
   for (const auto& zone : found->second) {
     if (has_our_zone_comment(config, zone.zone.comment)) return &zone;
@@ -724,12 +792,36 @@ const ObservedZone* find_zone(const ProvisionConfig& config, const ObservedState
   return nullptr;
 }
 
+// Zones are account-wide, unlike endpoints and peerings: the endpoint VPC in
+// the comment and the tags keeps two deployments (two endpoint VPCs) of the
+// same site from taking over, or destroying, each other's zones.
+std::string zone_owner_suffix(const ProvisionConfig& config) {
+  return fmt::format(" for site {} in {}", config.site_domain, config.endpoint_vpc.vpc_id);
+}
+
 bool has_our_zone_comment(const ProvisionConfig& config, const std::string& comment) {
-  return comment.starts_with(zone_comment_prefix) && comment.ends_with(" for site " + config.site_domain);
+  return comment.starts_with(zone_comment_prefix) && comment.ends_with(zone_owner_suffix(config));
 }
 
 std::string zone_comment(const ProvisionConfig& config, const ServiceChoice& service) {
-  return fmt::format("{} Datadog {} for site {}", zone_comment_prefix, service.short_name, config.site_domain);
+  return fmt::format("{} Datadog {}{}", zone_comment_prefix, service.short_name, zone_owner_suffix(config));
+}
+
+std::vector<aws::Tag> zone_tags(const ProvisionConfig& config, const std::string& name, const ServiceChoice& service) {
+  auto tags = managed_tags(config, name, service.short_name);
+  tags.push_back({endpoint_vpc_tag, config.endpoint_vpc.vpc_id});
+  return tags;
+}
+
+bool has_our_zone_tags(const ProvisionConfig& config, const std::vector<aws::Tag>& tags) {
+  const bool this_vpc = std::any_of(tags.begin(), tags.end(), [&](const aws::Tag& tag) {
+    return tag.key == endpoint_vpc_tag && tag.value == config.endpoint_vpc.vpc_id;
+  });
+  return is_ours(config, tags) && this_vpc;
+}
+
+bool is_our_zone(const ProvisionConfig& config, const std::vector<aws::Tag>& tags, const std::string& comment) {
+  return has_our_zone_tags(config, tags) || has_our_zone_comment(config, comment);
 }
 
 std::string private_dns_name(const ObservedState& state, const std::string& service_name) {
@@ -767,5 +859,7 @@ bool is_other_account(const ObservedState& state, const std::string& agent_vpc_i
 }
 
 CallTarget agent_target(const AgentVpc& agent) { return {agent.region, agent.profile}; }
+
+CallTarget endpoint_target(const ProvisionConfig& config) { return {config.endpoint_vpc.region, std::nullopt}; }
 
 }  // namespace provision

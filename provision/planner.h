@@ -24,6 +24,8 @@ namespace provision {
 inline constexpr const char* managed_tag = "privatelink-sidecar:managed";
 inline constexpr const char* site_tag = "privatelink-sidecar:site";
 inline constexpr const char* service_tag = "privatelink-sidecar:service";
+// On zones only: the endpoint VPC they belong to (zones are account-wide).
+inline constexpr const char* endpoint_vpc_tag = "privatelink-sidecar:endpoint-vpc";
 
 enum class ActionKind {
   turn_on_vpc_dns,
@@ -123,7 +125,12 @@ std::vector<std::string> missing_ingress(const aws::SecurityGroup& group,
                                          const std::vector<std::string>& wanted);
 
 // Lookups shared by the planner, the verifier and apply.
+// The endpoint of a service among a VPC's: an available one first, then any
+// live one (plan, verify and the alias all use the same one).
+const aws::VpcEndpoint* find_endpoint(const std::vector<aws::VpcEndpoint>& endpoints, const std::string& service_name);
 const aws::VpcEndpoint* find_endpoint(const PlacementState& placement, const std::string& service_name);
+// A live peering between the two VPCs, either direction; the one furthest
+// along (active, provisioning, pending) when there are several.
 const aws::VpcPeeringConnection* find_peering(const ObservedState& state, const std::string& endpoint_vpc_id,
                                               const std::string& agent_vpc_id);
 // The zone provision uses for `name`: ours first, else one already associated
@@ -133,6 +140,11 @@ const ObservedZone* find_zone(const ProvisionConfig& config, const ObservedState
 // creation, so a zone whose tagging answer was lost is recognised by it.
 std::string zone_comment(const ProvisionConfig& config, const ServiceChoice& service);
 bool has_our_zone_comment(const ProvisionConfig& config, const std::string& comment);
+// The tags of a zone provision creates: managed_tags plus endpoint_vpc_tag.
+std::vector<aws::Tag> zone_tags(const ProvisionConfig& config, const std::string& name, const ServiceChoice& service);
+// Ours and this endpoint VPC's, by tags (has_our_zone_tags) or by the comment.
+bool has_our_zone_tags(const ProvisionConfig& config, const std::vector<aws::Tag>& tags);
+bool is_our_zone(const ProvisionConfig& config, const std::vector<aws::Tag>& tags, const std::string& comment);
 // The private DNS name of a service as the endpoint VPC's region reports it,
 // without a trailing dot; empty when unknown.
 std::string private_dns_name(const ObservedState& state, const std::string& service_name);
@@ -144,5 +156,6 @@ bool cidrs_overlap(const std::string& left, const std::string& right);
 // True when the Agent VPC belongs to another account than the endpoint VPC.
 bool is_other_account(const ObservedState& state, const std::string& agent_vpc_id);
 CallTarget agent_target(const AgentVpc& agent);
+CallTarget endpoint_target(const ProvisionConfig& config);
 
 }  // namespace provision

@@ -38,7 +38,12 @@ Expected<Session> open_session(const ProvisionCommandOptions& options, const aws
   metadata_transport.connect_timeout = std::chrono::milliseconds(1000);
   metadata_transport.total_timeout = std::chrono::milliseconds(2000);
   const aws::HttpFetcher instance_metadata = aws::curl_fetcher(metadata_transport);
-  auto local_region = [&] { return aws::resolve_region(environment, options.region, options.profile, instance_metadata); };
+  // Asked once, and only if an Agent VPC names no region (IMDS may take a second).
+  std::optional<Expected<aws::Region>> resolved;
+  auto local_region = [&]() -> Expected<aws::Region> {
+    if (!resolved) resolved = aws::resolve_region(environment, options.region, options.profile, instance_metadata);
+    return *resolved;
+  };
   auto config = load_provision_config(options.config_path, local_region);
   if (!config) return config.error();
   Session session{std::move(*config), nullptr};
@@ -113,7 +118,7 @@ void print_json_result(const std::string& plan_json, const RunOutcome& outcome, 
                            {"error", nullptr}};
   if (outcome.failure) result["error"] = outcome.failure->message;
   const nlohmann::json document = {{"plan", nlohmann::json::parse(plan_json)}, {"result", std::move(result)}};
-  out << document.dump(2) << "\n";
+  out << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 RunOutcome apply_confirmed_plan(const ProvisionCommandOptions& options, Session& session, const Plan& plan,

@@ -280,12 +280,18 @@ Expected<std::vector<AgentVpc>> finalize_agent_vpcs(const RawProvisionConfig& ra
 
 Expected<std::vector<aws::Tag>> finalize_tags(const RawProvisionConfig& raw) {
   std::vector<aws::Tag> tags;
+  std::set<std::string> seen;
   for (const auto& tag : raw.tags) {
+    const std::string path = "tags." + tag.value.key;
     // Our own tags find what provision created; a user value there would
-    // make destroy delete, or miss, the wrong resources.
+    // make destroy delete, or miss, the wrong resources. `Name` is set per
+    // resource, and `aws:` belongs to AWS; EC2 refuses a key given twice.
     if (tag.value.key.starts_with("privatelink-sidecar:")) {
-      return located_error(tag.where, "tags." + tag.value.key, "the privatelink-sidecar: prefix is reserved");
+      return located_error(tag.where, path, "the privatelink-sidecar: prefix is reserved");
     }
+    if (tag.value.key == "Name") return located_error(tag.where, path, "is set by provision for each resource");
+    if (tag.value.key.starts_with("aws:")) return located_error(tag.where, path, "the aws: prefix belongs to AWS");
+    if (!seen.insert(tag.value.key).second) return located_error(tag.where, path, "is given twice");
     tags.push_back(tag.value);
   }
   return tags;

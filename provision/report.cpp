@@ -31,7 +31,7 @@ std::string format_plan_json(const Plan& plan) {
   for (const auto& problem : plan.problems) {
     out["problems"].push_back({{"subject", problem.subject}, {"message", problem.message}});
   }
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string format_checklist_text(const Checklist& checklist) {
@@ -51,7 +51,7 @@ std::string format_checklist_json(const Checklist& checklist) {
   for (const auto& item : checklist.items) {
     out["checks"].push_back({{"name", item.name}, {"ok", item.ok}, {"detail", item.detail}});
   }
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace provision

@@ -1,7 +1,6 @@
 #include "provision/state_reader.h"
 
 #include <fmt/format.h>
-#include <strings.h>
 
 #include <algorithm>
 
@@ -9,8 +8,6 @@
 
 namespace provision {
 namespace {
-
-bool same_text(const std::string& left, const char* right) { return strcasecmp(left.c_str(), right) == 0; }
 
 // A VPC id that does not exist is a planner problem, not a read failure.
 Expected<std::optional<ObservedVpc>> read_vpc(const aws::Ec2Client& ec2, const std::string& vpc_id) {
@@ -94,6 +91,19 @@ Expected<PlacementState> read_placement(const ProvisionConfig& config, const Pla
   auto endpoints = read_endpoints(ec2, placement.vpc_id);
   if (!endpoints) return endpoints.error();
   state.endpoints = std::move(*endpoints);
+  // The AZs of subnets an existing endpoint uses beyond the configured ones:
+  // one subnet per AZ, so a configured subnet in such an AZ cannot be added.
+  std::vector<std::string> others;
+  for (const auto& endpoint : state.endpoints) {
+    for (const auto& id : endpoint.subnet_ids) {
+      const bool known = std::any_of(state.subnets.begin(), state.subnets.end(),
+                                     [&](const aws::Subnet& subnet) { return subnet.id == id; });
+      if (!known && std::find(others.begin(), others.end(), id) == others.end()) others.push_back(id);
+    }
+  }
+  auto more = read_subnets(ec2, others);
+  if (!more) return more.error();
+  state.subnets.insert(state.subnets.end(), more->begin(), more->end());
   return state;
 }
 
@@ -206,12 +216,6 @@ Expected<void> read_peering_side(const ProvisionConfig& config, AwsClients& clie
 
 }  // namespace
 
-bool is_dead_endpoint_state(const std::string& state) {
-  for (const char* dead : {"deleting", "deleted", "rejected", "failed", "expired"}) {
-    if (same_text(state, dead)) return true;
-  }
-  return false;
-}
 
 Expected<ObservedState> read_state(const ProvisionConfig& config, AwsClients& clients) {
   ObservedState state;

@@ -16,7 +16,4 @@ namespace provision {
 
 Expected<ObservedState> read_state(const ProvisionConfig& config, AwsClients& clients);
 
-// States in which an endpoint no longer counts (gone or going).
-bool is_dead_endpoint_state(const std::string& state);
-
 }  // namespace provision

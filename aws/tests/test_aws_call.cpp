@@ -188,6 +188,24 @@ TEST(AwsCall, Route53ServerErrorsAndPriorRequestNotCompleteAreRetried) {
   EXPECT_EQ(aws.transport.requests.size(), 3u);
 }
 
+// A create without an idempotency token is not sent twice after a lost
+// answer (it may have happened), but throttling is retried.
+TEST(AwsCall, UnrepeatableCreateIsNotRetriedAfterALostAnswer) {
+  test::FakeAws aws(RetryPolicy{5, milliseconds(10), milliseconds(100)});
+  aws.transport.fail("timeout");
+  auto lost = aws.client->call_ec2(test::ec2_endpoint(), "CreateVpcPeeringConnection", {}, /*repeatable=*/false);
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(aws.transport.requests.size(), 1u);
+  aws.transport.answer(500, "<Response><Errors><Error><Code>InternalError</Code><Message>x</Message></Error>"
+                            "</Errors><RequestID>r</RequestID></Response>");
+  EXPECT_FALSE(aws.client->call_ec2(test::ec2_endpoint(), "CreateVpcPeeringConnection", {}, false));
+  EXPECT_EQ(aws.transport.requests.size(), 2u);
+  aws.transport.answer(503, throttle_body);
+  aws.transport.answer(200, describe_vpcs_body);
+  EXPECT_TRUE(aws.client->call_ec2(test::ec2_endpoint(), "CreateVpcPeeringConnection", {}, false));
+  EXPECT_EQ(aws.transport.requests.size(), 4u);
+}
+
 TEST(AwsCall, TransportErrorsAreRetriedThenReported) {
   test::FakeAws aws(RetryPolicy{2, milliseconds(10), milliseconds(100)});
   aws.transport.fail("connection refused");

@@ -123,7 +123,12 @@ TEST(DestroyPlan, PeeringResourcesInOrder) {
   ObservedZone zone;
   zone.zone = {"Z1", "metrics.agent.datadoghq.com.", "ref", "", true, 3};
   zone.tags = ours();
-  state.zones = {zone};
+  zone.tags.push_back({endpoint_vpc_tag, "vpc-endpoints"});
+  // The same site's zone of another deployment (another endpoint VPC): not ours.
+  ObservedZone other = zone;
+  other.zone.id = "Z2";
+  other.tags.back().value = "vpc-staging";
+  state.zones = {zone, other};
   const DestroyPlan plan = make_destroy_plan(wanted, state);
   ASSERT_THAT(plan.peerings, SizeIs(1));
   EXPECT_EQ(plan.peerings[0].id, "pcx-ours");
@@ -196,6 +201,7 @@ TEST(IamPolicy, ListsExactlyTheSharedActionsWithTagConditions) {
   EXPECT_EQ(condition_keys["ec2:CreateVpcPeeringConnection"], std::set<std::string>{request_tag});
   EXPECT_EQ(condition_keys["ec2:DeleteVpcPeeringConnection"], std::set<std::string>{resource_tag});
   EXPECT_THAT(listed, ::testing::Contains("route53:CreateVPCAssociationAuthorization"));
+  EXPECT_THAT(listed, ::testing::Contains("vpce:AllowMultiRegion"));  // cross-region endpoints
   // Deletes of what provision creates are never allowed without the tag
   // condition (routes live in the user's route tables: no tag to check).
   for (const auto& statement : policy["Statement"]) {

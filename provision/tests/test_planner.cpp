@@ -268,6 +268,17 @@ TEST(Planner, ExistingEndpointIsChangedInPlace) {
   EXPECT_EQ(plan.actions[1].security_group_id, "sg-1");
 }
 
+TEST(Planner, EndpointWithAnotherSubnetInAConfiguredAz) {
+  ObservedState state = applied_state();
+  state.placements[0].endpoints[1].subnet_ids = {"subnet-a", "subnet-other-b"};
+  state.placements[0].subnets.push_back(subnet("subnet-other-b", "us-east-1b"));
+  const Plan plan = make_plan(config(), state);
+  EXPECT_THAT(plan.actions, IsEmpty());
+  EXPECT_THAT(messages(plan), ElementsAre("services.logs: endpoint vpce-l already uses subnet subnet-other-b in "
+                                          "us-east-1b, not subnet-b; list subnet-other-b instead (or move the "
+                                          "endpoint by hand)"));
+}
+
 TEST(PlanReport, TextAndJson) {
   const Plan plan = make_plan(config(), empty_state());
   const std::string text = format_plan_text(plan);
@@ -308,10 +319,13 @@ TEST(Verify, MissingEndpoint) {
               HasSubstr("[FAIL] endpoint for logs in vpc-endpoints exists (" + logs_name + ")"));
 }
 
-TEST(Executor, ClientTokenFitsAndDependsOnGroupAndService) {
-  const std::string token = endpoint_client_token("sg-0123456789abcdef0", metrics_name);
-  EXPECT_EQ(token, "pls-sg-0123456789abcdef0-vpce-svc-09a8006e245d1e7b8");
+// The run's nonce makes a re-create after destroy a new request, even in a
+// group that survived; within one run the SDK's retries share it.
+TEST(Executor, ClientTokenFitsAndDependsOnRunGroupAndService) {
+  const std::string token = endpoint_client_token("0123abcd", "sg-0123456789abcdef0", metrics_name);
+  EXPECT_EQ(token, "0123abcd-sg-0123456789abcdef0-vpce-svc-09a8006e245d1e7b8");
   EXPECT_LE(token.size(), 64u);
+  EXPECT_NE(token, endpoint_client_token("4567cdef", "sg-0123456789abcdef0", metrics_name));
 }
 
 }  // namespace

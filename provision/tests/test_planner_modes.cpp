@@ -204,7 +204,7 @@ ObservedState peered_state() {
   zone.zone.name = metrics_dns + ".";
   zone.zone.private_zone = true;
   zone.vpcs = {{"us-east-1", "vpc-hub"}, {"eu-west-1", "vpc-eu"}, {"us-west-2", "vpc-other"}};
-  zone.tags = {{managed_tag, "true"}, {site_tag, "datadoghq.com"}};
+  zone.tags = {{managed_tag, "true"}, {site_tag, "datadoghq.com"}, {endpoint_vpc_tag, "vpc-hub"}};
   zone.apex_a = aws::alias_a_record(metrics_dns, endpoint.dns_entries[0]);
   state.zones[metrics_dns] = {zone};
   return state;
@@ -363,6 +363,36 @@ TEST(Peering, ConflictingZoneOnAnAgentVpc) {
   ObservedState applied = peered_state();
   applied.zones_by_vpc["vpc-other"] = {{"Z1", metrics_dns + ".", "111111111111"}};
   EXPECT_THAT(messages(make_plan(peering_config(), applied)), IsEmpty());
+}
+
+// Zones are account-wide: the same site's zone of another deployment (its
+// own endpoint VPC) is not taken over; ours is made next to it.
+TEST(Peering, AnotherDeploymentsZoneIsNotAdopted) {
+  ObservedState state = peered_state();
+  ObservedZone& theirs = state.zones[metrics_dns][0];
+  theirs.tags.back().value = "vpc-staging";
+  theirs.vpcs = {{"us-east-1", "vpc-staging"}};
+  const Plan plan = make_plan(peering_config(), state);
+  EXPECT_THAT(messages(plan), IsEmpty());
+  EXPECT_THAT(kinds(plan), Contains(ActionKind::create_zone));
+  EXPECT_THAT(format_plan_text(plan), Not(HasSubstr("Z1")));
+}
+
+// A zone of that name already on the endpoint VPC would make
+// CreateHostedZone fail; AWS's own zone of our endpoint with private DNS on
+// does not count, since apply turns that off first.
+TEST(Peering, ConflictingZoneOnTheEndpointVpc) {
+  ObservedState state = peering_state();
+  state.zones_by_vpc["vpc-hub"] = {{"ZUSER", metrics_dns + ".", "111111111111"}};
+  EXPECT_THAT(messages(make_plan(peering_config(), state)),
+              ElementsAre(HasSubstr("vpc-hub: already has a private zone named " + metrics_dns + " (ZUSER")));
+  ObservedState own_dns = peered_state();
+  own_dns.zones.clear();
+  own_dns.placements[0].endpoints[0].private_dns_enabled = true;
+  own_dns.zones_by_vpc["vpc-hub"] = {{"ZAWS", metrics_dns + ".", ""}};
+  const Plan plan = make_plan(peering_config(), own_dns);
+  EXPECT_THAT(messages(plan), IsEmpty());
+  EXPECT_THAT(kinds(plan), Contains(ActionKind::create_zone));
 }
 
 TEST(Peering, ServiceWithoutPrivateDnsName) {

@@ -193,6 +193,18 @@ TEST(ProvisionConfig, ReservedTagPrefix) {
   EXPECT_THAT(error_of(text), HasSubstr("tags.privatelink-sidecar:managed: the privatelink-sidecar: prefix is reserved"));
 }
 
+TEST(ProvisionConfig, TagsProvisionSetsOrAwsOwnsAreRefused) {
+  std::string text = valid_yaml;
+  text.replace(text.find("team"), 4, "Name");
+  EXPECT_THAT(error_of(text), HasSubstr("provision.yaml:10:8: tags.Name: is set by provision for each resource"));
+  text = valid_yaml;
+  text.replace(text.find("team"), 4, "aws:cloudformation:stack");
+  EXPECT_THAT(error_of(text), HasSubstr("tags.aws:cloudformation:stack: the aws: prefix belongs to AWS"));
+  text = valid_yaml;
+  text.replace(text.find("{team: observability}"), 21, "{team: a, team: b}");
+  EXPECT_THAT(error_of(text), HasSubstr("tags.team: is given twice"));
+}
+
 TEST(ProvisionConfig, InvalidYamlNamesTheLine) {
   EXPECT_THAT(error_of("site: [US1\n"), HasSubstr("provision.yaml:2:1: invalid YAML"));
 }

@@ -207,7 +207,8 @@ class ProvisionCli(unittest.TestCase):
         self.assertIn("ec2:DeleteVpcEndpoints", actions)
         self.assertIn("ec2:CreateVpcEndpoint", actions)
         self.assertIn("route53:CreateHostedZone", actions)  # peering mode: private zones
-        self.assertTrue(all(a.startswith(("ec2:", "route53:")) for a in actions), actions)
+        self.assertTrue(all(a.startswith(("ec2:", "route53:", "vpce:")) for a in actions), actions)
+        self.assertIn("vpce:AllowMultiRegion", actions)  # permission-only, for cross-region endpoints
         agent = subprocess.run([BINARY, "provision", "iam-policy", "--agent-account"], capture_output=True, text=True,
                                env=env, stdin=subprocess.DEVNULL, timeout=60)
         self.assertEqual(agent.returncode, 0, agent.stdout + agent.stderr)
