@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
     step->callback([&provision_options, action] { provision_options.action = action; });
     step->add_option("-f,--file", provision_options.config_path, "Provision file")->capture_default_str();
     step->add_option("--profile", provision_options.profile,
-                     "AWS profile of the endpoint VPC's account (default: environment, then [default]); Agent VPCs "
-                     "of other accounts use agent_vpcs[].profile");
+                     "AWS profile of the endpoint VPC's account (default: environment, then [default], then the "
+                     "instance role); Agent VPCs of other accounts use agent_vpcs[].profile");
     step->add_option("--region", provision_options.region,
                      "Region of Agent VPCs that name none (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, "
                      "the instance's)");
