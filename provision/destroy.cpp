@@ -19,11 +19,6 @@ std::string tag_value(const std::vector<aws::Tag>& tags, const std::string& key)
   return {};
 }
 
-bool uses_group(const aws::VpcEndpoint& endpoint, const std::string& group_id) {
-  return std::any_of(endpoint.groups.begin(), endpoint.groups.end(),
-                     [&](const auto& ref) { return ref.group_id == group_id; });
-}
-
 std::string leave_reason(const ProvisionConfig& config, const std::vector<aws::Tag>& tags) {
   if (!is_managed(tags)) return "not created by provision";
   return fmt::format("created by provision for site {}, not {}", tag_value(tags, site_tag), config.site_domain);

@@ -14,8 +14,6 @@
 namespace provision {
 namespace {
 
-bool is_available(const std::string& state) { return strcasecmp(state.c_str(), "available") == 0; }
-
 // Eight random hex digits, new for every run.
 std::string random_nonce() {
   std::random_device random;

@@ -306,9 +306,7 @@ class Planner {
     const Placement& placement = placements_[index];
     const std::vector<std::string> missing_subnets = subnets_to_add(index, service, endpoint);
     const auto& group = placement_state(index).security_group;
-    const bool group_missing =
-        !group || std::none_of(endpoint.groups.begin(), endpoint.groups.end(),
-                               [&](const aws::SecurityGroupRef& ref) { return ref.group_id == group->id; });
+    const bool group_missing = !group || !uses_group(endpoint, group->id);
     const bool dns_differs = endpoint.private_dns_enabled != placement.private_dns;
     if (missing_subnets.empty() && !group_missing && !dns_differs) return;
     std::vector<std::string> changes;
@@ -738,11 +736,18 @@ std::vector<std::string> missing_ingress(const aws::SecurityGroup& group, const 
   return missing;
 }
 
+bool is_available(const std::string& endpoint_state) { return same_text(endpoint_state, "available"); }
+
+bool uses_group(const aws::VpcEndpoint& endpoint, const std::string& group_id) {
+  return std::any_of(endpoint.groups.begin(), endpoint.groups.end(),
+                     [&](const aws::SecurityGroupRef& ref) { return ref.group_id == group_id; });
+}
+
 const aws::VpcEndpoint* find_endpoint(const std::vector<aws::VpcEndpoint>& endpoints, const std::string& service_name) {
   const aws::VpcEndpoint* chosen = nullptr;
   for (const auto& endpoint : endpoints) {
     if (endpoint.service_name != service_name || is_dead_endpoint_state(endpoint.state)) continue;
-    if (same_text(endpoint.state, "available")) return &endpoint;
+    if (is_available(endpoint.state)) return &endpoint;
     if (chosen == nullptr) chosen = &endpoint;
   }
   return chosen;

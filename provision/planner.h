@@ -124,7 +124,9 @@ std::vector<std::string> admitted_cidrs(const Placement& placement, const Observ
 std::vector<std::string> missing_ingress(const aws::SecurityGroup& group,
                                          const std::vector<std::string>& wanted);
 
-// Lookups shared by the planner, the verifier and apply.
+// Lookups shared by the planner, the verifier, apply and destroy.
+bool is_available(const std::string& endpoint_state);  // case-insensitive, as EC2 answers vary
+bool uses_group(const aws::VpcEndpoint& endpoint, const std::string& group_id);
 // The endpoint of a service among a VPC's: an available one first, then any
 // live one (plan, verify and the alias all use the same one).
 const aws::VpcEndpoint* find_endpoint(const std::vector<aws::VpcEndpoint>& endpoints, const std::string& service_name);

@@ -1,7 +1,6 @@
 #include "provision/verify.h"
 
 #include <fmt/format.h>
-#include <strings.h>
 
 #include <algorithm>
 #include <set>
@@ -10,8 +9,6 @@
 
 namespace provision {
 namespace {
-
-bool is_available(const std::string& state) { return strcasecmp(state.c_str(), "available") == 0; }
 
 class Verifier {
  public:
@@ -80,8 +77,7 @@ class Verifier {
            !zone.empty() && covered.contains(zone), endpoint->id);
     }
     const auto& group = observed.security_group;
-    const bool attached = group && std::any_of(endpoint->groups.begin(), endpoint->groups.end(),
-                                               [&](const auto& ref) { return ref.group_id == group->id; });
+    const bool attached = group && uses_group(*endpoint, group->id);
     item(fmt::format("{} uses security group {}", label, config_.security_group_name), attached, endpoint->id);
   }
 
