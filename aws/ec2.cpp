@@ -141,9 +141,20 @@ std::vector<Tag> parse_tag_set(const pugi::xml_node& parent) {
 }
 
 Vpc parse_vpc(const pugi::xml_node& item) {
-  return Vpc{child_text(item, "vpcId"),    child_text(item, "cidrBlock"),
-             child_text(item, "state"),    child_bool(item, "isDefault"),
-             child_text(item, "ownerId"),  parse_tag_set(item)};
+  Vpc vpc;
+  vpc.id = child_text(item, "vpcId");
+  vpc.cidr_block = child_text(item, "cidrBlock");
+  vpc.state = child_text(item, "state");
+  vpc.is_default = child_bool(item, "isDefault");
+  vpc.owner_id = child_text(item, "ownerId");
+  vpc.tags = parse_tag_set(item);
+  // Blocks being associated or removed carry no traffic yet (or any more).
+  for (const auto& block : item.child("cidrBlockAssociationSet").children("item")) {
+    if (child_text(block.child("cidrBlockState"), "state") == "associated") {
+      vpc.cidr_blocks.push_back(child_text(block, "cidrBlock"));
+    }
+  }
+  return vpc;
 }
 
 Subnet parse_subnet(const pugi::xml_node& item) {

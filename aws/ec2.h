@@ -44,11 +44,13 @@ class Ec2Params {
 
 struct Vpc {
   std::string id;
-  std::string cidr_block;
+  std::string cidr_block;  // the primary block
   std::string state;
   bool is_default = false;
   std::string owner_id;
   std::vector<Tag> tags;
+  // Every associated IPv4 block (cidrBlockAssociationSet), the primary included.
+  std::vector<std::string> cidr_blocks;
 };
 
 struct Subnet {

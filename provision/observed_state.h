@@ -18,6 +18,9 @@ struct ObservedVpc {
   bool dns_support = false;
   bool dns_hostnames = false;
   std::string owner_id;  // the account; differs from the endpoint VPC's = cross-account
+  std::vector<std::string> secondary_cidr_blocks;  // associated blocks besides cidr_block
+  // Every block Agents may send from or endpoints may sit in: the primary first.
+  std::vector<std::string> cidr_blocks() const;
 };
 
 // DescribeVpcEndpointServices in a placement's region, for one service.

@@ -80,17 +80,18 @@ class Planner {
   // separate networks, so only peering and same-region VPCs are compared.
   void check_overlaps() {
     if (config_.mode == Mode::cross_region) return;
-    std::map<std::string, std::string> cidr_by_vpc;
+    std::map<std::string, const ObservedVpc*> vpcs;
     const auto& endpoint_vpc = placement_state(0).vpc;
-    if (endpoint_vpc) cidr_by_vpc[endpoint_vpc->id] = endpoint_vpc->cidr_block;
-    for (const auto& [id, vpc] : state_.agent_vpcs) cidr_by_vpc[id] = vpc.cidr_block;
-    for (auto left = cidr_by_vpc.begin(); left != cidr_by_vpc.end(); ++left) {
-      for (auto right = std::next(left); right != cidr_by_vpc.end(); ++right) {
-        if (!cidrs_overlap(left->second, right->second)) continue;
+    if (endpoint_vpc) vpcs[endpoint_vpc->id] = &*endpoint_vpc;
+    for (const auto& [id, vpc] : state_.agent_vpcs) vpcs[id] = &vpc;
+    for (auto left = vpcs.begin(); left != vpcs.end(); ++left) {
+      for (auto right = std::next(left); right != vpcs.end(); ++right) {
+        const auto blocks = overlapping_blocks(*left->second, *right->second);
+        if (!blocks) continue;
         overlapping_.insert(left->first);
         overlapping_.insert(right->first);
         problem("agent_vpcs", fmt::format("{} ({}) and {} ({}) overlap: traffic between them cannot be routed",
-                                          left->first, left->second, right->first, right->second));
+                                          left->first, blocks->first, right->first, blocks->second));
       }
     }
   }
@@ -378,9 +379,12 @@ class Planner {
                              peering->id, is_managed(peering->tags)});
       if (!plan_existing_peering(agent, *peering)) return;
     }
-    plan_routes(config_.endpoint_vpc.vpc_id, endpoint_target(config_), theirs.cidr_block, agent,
-                peering_id);
-    plan_routes(agent.vpc_id, agent_target(agent), ours->cidr_block, agent, peering_id);
+    // One route per block of the other side: a secondary block (EKS pods,
+    // say) is as much a source of Agent traffic as the primary.
+    for (const auto& block : theirs.cidr_blocks()) {
+      plan_routes(config_.endpoint_vpc.vpc_id, endpoint_target(config_), block, agent, peering_id);
+    }
+    for (const auto& block : ours->cidr_blocks()) plan_routes(agent.vpc_id, agent_target(agent), block, agent, peering_id);
   }
 
   void plan_create_peering(const AgentVpc& agent, const ObservedVpc& theirs) {
@@ -715,8 +719,9 @@ std::vector<std::string> admitted_cidrs(const Placement& placement, const Observ
   for (const auto& vpc_id : placement.admitted_vpc_ids) {
     const auto found = state.agent_vpcs.find(vpc_id);
     if (found == state.agent_vpcs.end()) continue;
-    const std::string& cidr = found->second.cidr_block;
-    if (!contains(cidrs, cidr)) cidrs.push_back(cidr);
+    for (const auto& cidr : found->second.cidr_blocks()) {
+      if (!contains(cidrs, cidr)) cidrs.push_back(cidr);
+    }
   }
   return cidrs;
 }
@@ -850,6 +855,22 @@ bool cidrs_overlap(const std::string& left_text, const std::string& right_text) 
   auto right = checks::Cidr::parse(right_text);
   if (!left || !right) return false;
   return left->contains(right->base()) || right->contains(left->base());
+}
+
+std::vector<std::string> ObservedVpc::cidr_blocks() const {
+  std::vector<std::string> blocks = {cidr_block};
+  blocks.insert(blocks.end(), secondary_cidr_blocks.begin(), secondary_cidr_blocks.end());
+  return blocks;
+}
+
+std::optional<std::pair<std::string, std::string>> overlapping_blocks(const ObservedVpc& left,
+                                                                      const ObservedVpc& right) {
+  for (const auto& mine : left.cidr_blocks()) {
+    for (const auto& theirs : right.cidr_blocks()) {
+      if (cidrs_overlap(mine, theirs)) return std::pair{mine, theirs};
+    }
+  }
+  return std::nullopt;
 }
 
 bool is_associated(const ObservedZone& zone, const aws::ZoneVpc& vpc) {

@@ -118,7 +118,7 @@ std::vector<aws::Tag> managed_tags(const ProvisionConfig& config, const std::str
 bool is_managed(const std::vector<aws::Tag>& tags);
 // Ours = managed and this site's (destroy and zone adoption use it).
 bool is_ours(const ProvisionConfig& config, const std::vector<aws::Tag>& tags);
-// The CIDRs a placement's group must admit on 443, in config order, unique.
+// The CIDR blocks (secondary ones too) a placement's group must admit on 443, in config order, unique.
 std::vector<std::string> admitted_cidrs(const Placement& placement, const ObservedState& state);
 // The CIDRs in `wanted` the group does not yet admit on tcp/443.
 std::vector<std::string> missing_ingress(const aws::SecurityGroup& group,
@@ -155,6 +155,9 @@ bool same_dns_name(std::string_view left, std::string_view right);
 bool is_associated(const ObservedZone& zone, const aws::ZoneVpc& vpc);
 // Unparseable CIDRs count as not overlapping (AWS never returns them).
 bool cidrs_overlap(const std::string& left, const std::string& right);
+// The first pair of blocks (left's, right's) that overlap, over all their blocks.
+std::optional<std::pair<std::string, std::string>> overlapping_blocks(const ObservedVpc& left,
+                                                                      const ObservedVpc& right);
 // True when the Agent VPC belongs to another account than the endpoint VPC.
 bool is_other_account(const ObservedState& state, const std::string& agent_vpc_id);
 CallTarget agent_target(const AgentVpc& agent);

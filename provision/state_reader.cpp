@@ -15,7 +15,11 @@ Expected<std::optional<ObservedVpc>> read_vpc(const aws::Ec2Client& ec2, const s
   if (vpcs.is_aws_error("InvalidVpcID.NotFound")) return std::optional<ObservedVpc>{};
   if (!vpcs) return vpcs.error();
   if (vpcs->empty()) return std::optional<ObservedVpc>{};
-  ObservedVpc vpc{vpc_id, vpcs->front().cidr_block, false, false, vpcs->front().owner_id};
+  const aws::Vpc& found = vpcs->front();
+  ObservedVpc vpc{vpc_id, found.cidr_block, false, false, found.owner_id, {}};
+  for (const auto& block : found.cidr_blocks) {
+    if (block != found.cidr_block) vpc.secondary_cidr_blocks.push_back(block);
+  }
   auto support = ec2.describe_vpc_attribute(vpc_id, aws::VpcAttribute::enable_dns_support);
   if (!support) return support.error();
   auto hostnames = ec2.describe_vpc_attribute(vpc_id, aws::VpcAttribute::enable_dns_hostnames);

@@ -111,16 +111,16 @@ class Verifier {
     const auto theirs = state_.agent_vpcs.find(agent.vpc_id);
     if (endpoint_side == nullptr || !endpoint_side->vpc || theirs == state_.agent_vpcs.end()) return;
     const ObservedVpc& ours = *endpoint_side->vpc;
-    item(fmt::format("{} ({}) and {} ({}) do not overlap", ours.id, ours.cidr_block, agent.vpc_id,
-                     theirs->second.cidr_block),
-         !cidrs_overlap(ours.cidr_block, theirs->second.cidr_block));
+    item(fmt::format("{} ({}) and {} ({}) do not overlap", ours.id, fmt::join(ours.cidr_blocks(), ", "),
+                     agent.vpc_id, fmt::join(theirs->second.cidr_blocks(), ", ")),
+         !overlapping_blocks(ours, theirs->second));
     const aws::VpcPeeringConnection* peering = find_peering(state_, ours.id, agent.vpc_id);
     item(fmt::format("peering {} <-> {} is active", ours.id, agent.vpc_id),
          peering != nullptr && peering->status_code == "active",
          peering == nullptr ? "no peering" : fmt::format("{} is {}", peering->id, peering->status_code));
     if (peering == nullptr) return;
-    check_routes(ours.id, theirs->second.cidr_block, peering->id);
-    check_routes(agent.vpc_id, ours.cidr_block, peering->id);
+    for (const auto& block : theirs->second.cidr_blocks()) check_routes(ours.id, block, peering->id);
+    for (const auto& block : ours.cidr_blocks()) check_routes(agent.vpc_id, block, peering->id);
   }
 
   void check_routes(const std::string& vpc_id, const std::string& destination, const std::string& peering_id) {

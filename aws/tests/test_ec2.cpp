@@ -270,6 +270,25 @@ TEST(Ec2, DeleteVpcEndpointsReportsPartialFailures) {
   EXPECT_EQ(failures->at(0).code, "InvalidVpcEndpoint.NotFound");
 }
 
+// Every associated block counts (Agents may live in a secondary one); a
+// block being associated or removed does not.
+TEST(Ec2, DescribeVpcsReadsEveryAssociatedCidrBlock) {
+  test::FakeAws aws;
+  aws.transport.answer(200, R"(<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><vpcSet><item>
+      <ownerId>111111111111</ownerId><vpcId>vpc-1</vpcId><state>available</state><cidrBlock>10.1.0.0/16</cidrBlock>
+      <cidrBlockAssociationSet>
+        <item><cidrBlock>10.1.0.0/16</cidrBlock><cidrBlockState><state>associated</state></cidrBlockState></item>
+        <item><cidrBlock>100.64.0.0/16</cidrBlock><cidrBlockState><state>associated</state></cidrBlockState></item>
+        <item><cidrBlock>100.65.0.0/16</cidrBlock><cidrBlockState><state>disassociating</state></cidrBlockState></item>
+      </cidrBlockAssociationSet></item></vpcSet></DescribeVpcsResponse>)");
+  auto vpcs = client_for(aws).describe_vpcs({"vpc-1"});
+  ASSERT_TRUE(vpcs) << vpcs.error().message;
+  ASSERT_EQ(vpcs->size(), 1u);
+  EXPECT_EQ(vpcs->at(0).cidr_block, "10.1.0.0/16");
+  EXPECT_THAT(vpcs->at(0).cidr_blocks, ElementsAre("10.1.0.0/16", "100.64.0.0/16"));
+  EXPECT_EQ(vpcs->at(0).owner_id, "111111111111");
+}
+
 TEST(Ec2, DuplicateIngressRuleIsSuccess) {
   test::FakeAws aws;
   aws.transport.answer(200, "<AuthorizeSecurityGroupIngressResponse><return>true</return>"

@@ -43,9 +43,9 @@ aws::Subnet subnet(const std::string& id, const std::string& zone, const std::st
 ObservedState empty_state() {
   ObservedState state;
   state.placements.resize(1);
-  state.placements[0].vpc = ObservedVpc{"vpc-endpoints", "10.1.0.0/16", true, true, ""};
+  state.placements[0].vpc = ObservedVpc{"vpc-endpoints", "10.1.0.0/16", true, true, "", {}};
   state.placements[0].subnets = {subnet("subnet-a", "us-east-1a"), subnet("subnet-b", "us-east-1b")};
-  state.agent_vpcs["vpc-agents"] = ObservedVpc{"vpc-agents", "10.2.0.0/16", true, true, ""};
+  state.agent_vpcs["vpc-agents"] = ObservedVpc{"vpc-agents", "10.2.0.0/16", true, true, "", {}};
   const ObservedService offered{true, {"us-east-1a", "us-east-1b", "us-east-1c"}, ""};
   state.placements[0].services[metrics_name] = offered;
   state.placements[0].services[logs_name] = offered;
@@ -124,7 +124,7 @@ TEST(Planner, ExistingGroupMissingACidrGetsOnlyThatRule) {
   ProvisionConfig wanted = config();
   wanted.agent_vpcs.push_back({"us-east-1", "vpc-more-agents", std::nullopt, {}});
   ObservedState state = applied_state();
-  state.agent_vpcs["vpc-more-agents"] = ObservedVpc{"vpc-more-agents", "10.3.0.0/16", true, true, ""};
+  state.agent_vpcs["vpc-more-agents"] = ObservedVpc{"vpc-more-agents", "10.3.0.0/16", true, true, "", {}};
   const Plan plan = make_plan(wanted, state);
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::authorize_ingress));
   EXPECT_EQ(plan.actions[0].security_group_id, "sg-1");

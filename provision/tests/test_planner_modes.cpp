@@ -63,7 +63,7 @@ ProvisionConfig cross_region_config() {
 PlacementState cross_region_placement(const std::string& vpc, const std::string& cidr, const std::string& subnet_id,
                                       const std::string& zone) {
   PlacementState placement;
-  placement.vpc = ObservedVpc{vpc, cidr, true, true, "111111111111"};
+  placement.vpc = ObservedVpc{vpc, cidr, true, true, "111111111111", {}};
   placement.subnets = {subnet(subnet_id, zone, vpc)};
   placement.services[metrics_name] = ObservedService{true, {zone}, metrics_dns};
   return placement;
@@ -148,12 +148,12 @@ aws::RouteTable table(const std::string& id, const std::string& vpc) {
 ObservedState peering_state() {
   ObservedState state;
   PlacementState hub;
-  hub.vpc = ObservedVpc{"vpc-hub", "10.1.0.0/16", true, true, "111111111111"};
+  hub.vpc = ObservedVpc{"vpc-hub", "10.1.0.0/16", true, true, "111111111111", {}};
   hub.subnets = {subnet("subnet-a", "us-east-1a", "vpc-hub"), subnet("subnet-b", "us-east-1b", "vpc-hub")};
   hub.services[metrics_name] = ObservedService{true, {"us-east-1a", "us-east-1b"}, metrics_dns};
   state.placements = {hub};
-  state.agent_vpcs["vpc-eu"] = ObservedVpc{"vpc-eu", "10.2.0.0/16", true, true, "111111111111"};
-  state.agent_vpcs["vpc-other"] = ObservedVpc{"vpc-other", "10.3.0.0/16", true, true, "222222222222"};
+  state.agent_vpcs["vpc-eu"] = ObservedVpc{"vpc-eu", "10.2.0.0/16", true, true, "111111111111", {}};
+  state.agent_vpcs["vpc-other"] = ObservedVpc{"vpc-other", "10.3.0.0/16", true, true, "222222222222", {}};
   state.route_tables["vpc-hub"] = {table("rtb-hub", "vpc-hub")};
   state.route_tables["vpc-eu"] = {table("rtb-eu", "vpc-eu")};
   state.route_tables["vpc-other"] = {table("rtb-other", "vpc-other")};
@@ -393,6 +393,28 @@ TEST(Peering, ConflictingZoneOnTheEndpointVpc) {
   const Plan plan = make_plan(peering_config(), own_dns);
   EXPECT_THAT(messages(plan), IsEmpty());
   EXPECT_THAT(kinds(plan), Contains(ActionKind::create_zone));
+}
+
+// A secondary block (EKS pods, say) is admitted, routed both ways, checked
+// for overlap and verified like the primary one.
+TEST(Peering, SecondaryCidrBlocksAreAdmittedAndRouted) {
+  ObservedState state = peered_state();
+  state.agent_vpcs["vpc-eu"].secondary_cidr_blocks = {"100.64.0.0/16"};
+  const Plan plan = make_plan(peering_config(), state);
+  EXPECT_THAT(messages(plan), IsEmpty());
+  ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::authorize_ingress, ActionKind::create_route));
+  EXPECT_THAT(plan.actions[0].cidrs, ElementsAre("100.64.0.0/16"));
+  EXPECT_EQ(plan.actions[1].route_table_id, "rtb-hub");
+  EXPECT_EQ(plan.actions[1].destination_cidr, "100.64.0.0/16");
+  EXPECT_EQ(plan.actions[1].peering_id, "pcx-eu");
+  const std::string checks = format_checklist_text(verify(peering_config(), state));
+  EXPECT_THAT(checks, HasSubstr("[FAIL] route table rtb-hub (vpc-hub) routes 100.64.0.0/16 over pcx-eu"));
+  EXPECT_THAT(checks, HasSubstr("[FAIL] security group datadog-pl admits tcp/443 from 100.64.0.0/16"));
+
+  state.agent_vpcs["vpc-eu"].secondary_cidr_blocks = {"10.1.128.0/17"};  // inside the hub's 10.1.0.0/16
+  EXPECT_THAT(messages(make_plan(peering_config(), state)),
+              ElementsAre("agent_vpcs: vpc-eu (10.1.128.0/17) and vpc-hub (10.1.0.0/16) overlap: traffic between "
+                          "them cannot be routed"));
 }
 
 TEST(Peering, ServiceWithoutPrivateDnsName) {

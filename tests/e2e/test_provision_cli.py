@@ -446,6 +446,9 @@ class ProvisionCli(unittest.TestCase):
 
     def test_peering_two_regions_two_accounts(self):
         europe, oregon = self.peering_world()
+        # Account 2's VPC also has a secondary block (as EKS pod networks do): admitted and routed too.
+        self.client("ec2", "us-west-2", KEY2).associate_vpc_cidr_block(VpcId=oregon, CidrBlock="100.64.0.0/16")
+        self.forget_calls()
         plan = self.expect(self.provision("plan"), 0, "create peering %s (us-east-1) -> %s (eu-west-1)" % (self.vpc, europe),
                            "create peering %s (us-east-1) -> %s (us-west-2, account %s)" % (self.vpc, oregon, ACCOUNT2),
                            "accept the peering in %s (us-west-2, profile agents)" % oregon,
@@ -458,7 +461,7 @@ class ProvisionCli(unittest.TestCase):
                            "private DNS off")
         self.assert_no_problem(plan)
         kinds = [a["kind"] for a in json.loads(self.expect(self.provision("plan", "-o", "json"), 0).stdout)["actions"]]
-        for kind, count in (("create-peering", 2), ("accept-peering", 2), ("create-route", 4), ("create-zone", 2),
+        for kind, count in (("create-peering", 2), ("accept-peering", 2), ("create-route", 5), ("create-zone", 2),
                             ("upsert-alias", 2), ("authorize-association", 2), ("associate-zone", 4),
                             ("delete-authorization", 2), ("create-endpoint", 2)):
             self.assertEqual(kinds.count(kind), count, (kind, kinds))
@@ -469,7 +472,8 @@ class ProvisionCli(unittest.TestCase):
         verify = self.expect(self.provision("verify"), 0, "peering %s <-> %s is active" % (self.vpc, europe),
                              "peering %s <-> %s is active" % (self.vpc, oregon),
                              "routes 10.3.0.0/16 over pcx-", "routes 10.1.0.0/16 over pcx-",
-                             "routes 10.2.0.0/16 over pcx-",
+                             "routes 10.2.0.0/16 over pcx-", "routes 100.64.0.0/16 over pcx-",
+                             "admits tcp/443 from 100.64.0.0/16",
                              "metrics.agent.datadoghq.com is associated with %s (us-west-2)" % oregon,
                              "agent-http-intake.logs.datadoghq.com is associated with %s (eu-west-1)" % europe,
                              " 0 failed")
