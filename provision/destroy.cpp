@@ -48,6 +48,11 @@ Expected<PlacementResources> read_placement(const Placement& placement, AwsClien
   return resources;
 }
 
+Expected<void> read_route_tables(AwsClients& clients, const std::string& vpc_id, const CallTarget& target,
+                                 DestroyState& state, bool required);
+Expected<void> read_removed_agent_route_tables(const ProvisionConfig& config, AwsClients& clients,
+                                               DestroyState& state);
+
 Expected<void> read_peerings(const ProvisionConfig& config, AwsClients& clients, DestroyState& state) {
   auto ec2 = clients.ec2({config.endpoint_vpc.region, std::nullopt});
   if (!ec2) return ec2.error();
@@ -58,17 +63,39 @@ Expected<void> read_peerings(const ProvisionConfig& config, AwsClients& clients,
       if (!is_dead_peering_state(peering.status_code)) state.peerings.push_back(std::move(peering));
     }
   }
-  auto tables = (*ec2)->describe_route_tables({}, {{"vpc-id", {config.endpoint_vpc.vpc_id}}});
-  if (!tables) return tables.error().with_prefix("DescribeRouteTables: ");
-  state.route_tables[config.endpoint_vpc.vpc_id] = std::move(*tables);
+  SIDECAR_TRY(read_route_tables(clients, config.endpoint_vpc.vpc_id, endpoint_target(config), state, true));
   for (const auto& agent : config.agent_vpcs) {
-    if (!is_peered(config, agent)) continue;
-    auto agent_ec2 = clients.ec2(agent_target(agent));
-    if (!agent_ec2) return agent_ec2.error();
-    auto agent_tables = (*agent_ec2)->describe_route_tables({}, {{"vpc-id", {agent.vpc_id}}});
-    if (agent_tables.is_aws_error("InvalidVpcID.NotFound")) continue;
-    if (!agent_tables) return agent_tables.error().with_prefix("DescribeRouteTables: ");
-    state.route_tables[agent.vpc_id] = std::move(*agent_tables);
+    if (is_peered(config, agent)) SIDECAR_TRY(read_route_tables(clients, agent.vpc_id, agent_target(agent), state, true));
+  }
+  return read_removed_agent_route_tables(config, clients, state);
+}
+
+// `required`: an AWS failure is an error; otherwise the VPC is skipped.
+Expected<void> read_route_tables(AwsClients& clients, const std::string& vpc_id, const CallTarget& target,
+                                 DestroyState& state, bool required) {
+  auto ec2 = clients.ec2(target);
+  if (!ec2) return ec2.error();
+  auto tables = (*ec2)->describe_route_tables({}, {{"vpc-id", {vpc_id}}});
+  if (tables.is_aws_error("InvalidVpcID.NotFound") || (!tables && !required)) return {};
+  if (!tables) return tables.error().with_prefix("DescribeRouteTables: ");
+  state.route_tables[vpc_id] = std::move(*tables);
+  state.route_table_targets[vpc_id] = target;
+  return {};
+}
+
+// The other side of a peering of ours whose Agent VPC left the config: its
+// routes over the peering would stay as black holes. Read with the endpoint
+// account's credentials in that VPC's region; another account's VPC cannot
+// be read that way and is skipped.
+Expected<void> read_removed_agent_route_tables(const ProvisionConfig& config, AwsClients& clients,
+                                               DestroyState& state) {
+  for (const auto& peering : state.peerings) {
+    if (!is_ours(config, peering.tags)) continue;
+    const bool we_requested = peering.requester.vpc_id == config.endpoint_vpc.vpc_id;
+    const aws::PeeringVpcInfo& other = we_requested ? peering.accepter : peering.requester;
+    if (state.route_tables.contains(other.vpc_id)) continue;
+    const std::string region = other.region.empty() ? config.endpoint_vpc.region : other.region;
+    SIDECAR_TRY(read_route_tables(clients, other.vpc_id, {region, std::nullopt}, state, false));
   }
   return {};
 }
@@ -337,8 +364,9 @@ void plan_peerings(const ProvisionConfig& config, const DestroyState& state, Des
     for (const auto& table : tables) {
       for (const auto& route : table.routes) {
         if (!ours.contains(route.vpc_peering_connection_id)) continue;
-        plan.routes.push_back({route_target(config, vpc_id), table.id, route.destination_cidr_block,
-                               route.vpc_peering_connection_id});
+        const auto read_at = state.route_table_targets.find(vpc_id);
+        const CallTarget target = read_at != state.route_table_targets.end() ? read_at->second : route_target(config, vpc_id);
+        plan.routes.push_back({target, table.id, route.destination_cidr_block, route.vpc_peering_connection_id});
       }
     }
   }

@@ -30,7 +30,8 @@ struct PlacementResources {
 struct DestroyState {
   std::vector<PlacementResources> placements;  // parallel to placements(config)
   std::vector<aws::VpcPeeringConnection> peerings;  // live, touching the endpoint VPC
-  std::map<std::string, std::vector<aws::RouteTable>> route_tables;  // endpoint and peered Agent VPCs
+  std::map<std::string, std::vector<aws::RouteTable>> route_tables;  // both sides of our peerings, by VPC id
+  std::map<std::string, CallTarget> route_table_targets;            // where each VPC's tables were read
   std::vector<ObservedZone> zones;  // the endpoint account's private zones, tags read
 };
 

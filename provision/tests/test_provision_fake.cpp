@@ -365,16 +365,34 @@ TEST_F(ProvisionFakeTest, PeeringResumesAfterLostAnswers) {
   EXPECT_THAT(state->peerings, SizeIs(1));  // never two
   EXPECT_THAT(plan(*wanted).actions, IsEmpty());
 
-  // destroy finds everything again, the zone by its tags now.
-  auto destroy_state = read_destroy_state(*wanted, *clients_);
+  // destroy finds everything again, the zone by its tags now, and the Agent
+  // side's route even with that VPC gone from the config (it would be left
+  // as a black hole otherwise).
+  auto shrunk_raw = parse_provision_config(
+      fmt::format("site: US1\nmode: peering\nservices: [metrics]\n"
+                  "endpoint_vpc: {{region: us-east-1, vpc_id: {}, subnet_ids: [{}, {}]}}\n"
+                  "agent_vpcs: [{{region: us-east-1, vpc_id: {}}}]\n",
+                  vpc_id_, subnet_ids_[0], subnet_ids_[1], vpc_id_),
+      "provision.yaml");
+  ASSERT_TRUE(shrunk_raw) << shrunk_raw.error().message;
+  auto shrunk = finalize_provision_config(*shrunk_raw);
+  ASSERT_TRUE(shrunk) << shrunk.error().message;
+  auto destroy_state = read_destroy_state(*shrunk, *clients_);
   ASSERT_TRUE(destroy_state) << destroy_state.error().message;
-  const DestroyPlan teardown = make_destroy_plan(*wanted, *destroy_state);
+  const DestroyPlan teardown = make_destroy_plan(*shrunk, *destroy_state);
   EXPECT_THAT(teardown.zones, SizeIs(1)) << format_destroy_plan_text(teardown);
   EXPECT_THAT(teardown.peerings, SizeIs(1)) << format_destroy_plan_text(teardown);
-  EXPECT_THAT(teardown.routes, SizeIs(2)) << format_destroy_plan_text(teardown);
+  ASSERT_THAT(teardown.routes, SizeIs(2)) << format_destroy_plan_text(teardown);
+  EXPECT_TRUE(std::any_of(teardown.routes.begin(), teardown.routes.end(),
+                          [](const RouteRemoval& route) { return route.target.region == "eu-west-1"; }));
   std::vector<std::string> progress;
-  const DestroyReport destroyed = run_destroy(*wanted, teardown, *clients_, quick_destroy_options(progress));
+  const DestroyReport destroyed = run_destroy(*shrunk, teardown, *clients_, quick_destroy_options(progress));
   ASSERT_TRUE(destroyed.ok()) << destroyed.failure->message;
+  auto eu_tables = eu.describe_route_tables({}, {{"vpc-id", {agents->id}}});
+  ASSERT_TRUE(eu_tables) << eu_tables.error().message;
+  for (const auto& table : *eu_tables) {
+    for (const auto& route : table.routes) EXPECT_EQ(route.vpc_peering_connection_id, "") << route.destination_cidr_block;
+  }
   auto after = read_state(*wanted, *clients_);
   ASSERT_TRUE(after) << after.error().message;
   EXPECT_FALSE(verify(*wanted, *after).ok());
