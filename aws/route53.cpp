@@ -48,15 +48,6 @@ std::vector<ZoneVpc> parse_zone_vpcs(const pugi::xml_node& vpcs) {
   return result;
 }
 
-std::string without_trailing_dot(std::string name) {
-  if (!name.empty() && name.back() == '.') name.pop_back();
-  return name;
-}
-
-bool same_zone_name(const std::string& left, const std::string& right) {
-  return same_error_code(without_trailing_dot(left), without_trailing_dot(right));
-}
-
 // The continuation of listings paged by NextToken (sent back as nexttoken).
 std::optional<QueryParameters> next_token_continuation(const pugi::xml_node& answer) {
   std::string next = child_text(answer, "NextToken");
@@ -222,7 +213,7 @@ Result<std::vector<HostedZone>> Route53Client::list_hosted_zones_by_name(
     const auto answer = document->document_element();
     for (const auto& node : answer.child("HostedZones").children("HostedZone")) {
       HostedZone zone = parse_hosted_zone(node);
-      if (!same_zone_name(zone.name, dns_name)) return std::optional<QueryParameters>();
+      if (!same_dns_name(zone.name, dns_name)) return std::optional<QueryParameters>();
       zones.push_back(std::move(zone));
     }
     if (!child_bool(answer, "IsTruncated")) return std::optional<QueryParameters>();
@@ -395,6 +386,15 @@ Result<std::vector<Tag>> Route53Client::list_tags_for_hosted_zone(
     tags.push_back(Tag{child_text(tag, "Key"), child_text(tag, "Value")});
   }
   return tags;
+}
+
+std::string without_trailing_dot(std::string name) {
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  return name;
+}
+
+bool same_dns_name(const std::string& left, const std::string& right) {
+  return same_error_code(without_trailing_dot(left), without_trailing_dot(right));
 }
 
 }  // namespace aws

@@ -73,6 +73,11 @@ struct RecordChange {
   ResourceRecordSet record;
 };
 
+// Route 53 returns names with the trailing dot; callers write them without.
+std::string without_trailing_dot(std::string name);
+// Case-insensitive, trailing dot or not: "API.datadoghq.com." == "api.datadoghq.com".
+bool same_dns_name(const std::string& left, const std::string& right);
+
 // The record `provision` writes: `name` A -> alias of an interface endpoint.
 ResourceRecordSet alias_a_record(const std::string& name, const DnsEntry& endpoint_dns);
 

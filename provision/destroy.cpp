@@ -24,11 +24,7 @@ std::string leave_reason(const ProvisionConfig& config, const std::vector<aws::T
   return fmt::format("created by provision for site {}, not {}", tag_value(tags, site_tag), config.site_domain);
 }
 
-std::string zone_name(const ObservedZone& zone) {
-  std::string name = zone.zone.name;
-  if (!name.empty() && name.back() == '.') name.pop_back();
-  return name;
-}
+std::string zone_name(const ObservedZone& zone) { return without_trailing_dot(zone.zone.name); }
 
 // ---------------------------------------------------------------- reading
 
@@ -36,13 +32,10 @@ Expected<PlacementResources> read_placement(const Placement& placement, AwsClien
   auto ec2 = clients.ec2({placement.region, placement.profile});
   if (!ec2) return ec2.error();
   PlacementResources resources;
-  const std::vector<aws::Filter> in_vpc = {{"vpc-id", {placement.vpc_id}}};
-  auto endpoints = (*ec2)->describe_vpc_endpoints({}, in_vpc);
-  if (!endpoints) return endpoints.error().with_prefix("DescribeVpcEndpoints: ");
-  for (auto& endpoint : *endpoints) {
-    if (!is_dead_endpoint_state(endpoint.state)) resources.endpoints.push_back(std::move(endpoint));
-  }
-  auto groups = (*ec2)->describe_security_groups({}, in_vpc);
+  auto endpoints = read_live_endpoints(**ec2, placement.vpc_id);
+  if (!endpoints) return endpoints.error();
+  resources.endpoints = std::move(*endpoints);
+  auto groups = (*ec2)->describe_security_groups({}, {{"vpc-id", {placement.vpc_id}}});
   if (!groups) return groups.error().with_prefix("DescribeSecurityGroups: ");
   resources.groups = std::move(*groups);
   return resources;
@@ -56,13 +49,9 @@ Expected<void> read_removed_agent_route_tables(const ProvisionConfig& config, Aw
 Expected<void> read_peerings(const ProvisionConfig& config, AwsClients& clients, DestroyState& state) {
   auto ec2 = clients.ec2({config.endpoint_vpc.region, std::nullopt});
   if (!ec2) return ec2.error();
-  for (const char* side : {"requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"}) {
-    auto peerings = (*ec2)->describe_vpc_peering_connections({}, {{side, {config.endpoint_vpc.vpc_id}}});
-    if (!peerings) return peerings.error().with_prefix("DescribeVpcPeeringConnections: ");
-    for (auto& peering : *peerings) {
-      if (!is_dead_peering_state(peering.status_code)) state.peerings.push_back(std::move(peering));
-    }
-  }
+  auto peerings = read_live_peerings(**ec2, config.endpoint_vpc.vpc_id);
+  if (!peerings) return peerings.error();
+  state.peerings = std::move(*peerings);
   SIDECAR_TRY(read_route_tables(clients, config.endpoint_vpc.vpc_id, endpoint_target(config), state, true));
   for (const auto& agent : config.agent_vpcs) {
     if (is_peered(config, agent)) SIDECAR_TRY(read_route_tables(clients, agent.vpc_id, agent_target(agent), state, true));

@@ -839,15 +839,7 @@ std::string private_dns_name(const ObservedState& state, const std::string& serv
   const auto& services = state.placements.front().services;
   const auto found = services.find(service_name);
   if (found == services.end() || !found->second.found) return {};
-  std::string name = found->second.private_dns_name;
-  if (!name.empty() && name.back() == '.') name.pop_back();
-  return name;
-}
-
-bool same_dns_name(std::string_view left, std::string_view right) {
-  if (!left.empty() && left.back() == '.') left.remove_suffix(1);
-  if (!right.empty() && right.back() == '.') right.remove_suffix(1);
-  return left.size() == right.size() && strncasecmp(left.data(), right.data(), left.size()) == 0;
+  return without_trailing_dot(found->second.private_dns_name);
 }
 
 bool cidrs_overlap(const std::string& left_text, const std::string& right_text) {

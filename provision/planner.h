@@ -150,8 +150,8 @@ bool is_our_zone(const ProvisionConfig& config, const std::vector<aws::Tag>& tag
 // The private DNS name of a service as the endpoint VPC's region reports it,
 // without a trailing dot; empty when unknown.
 std::string private_dns_name(const ObservedState& state, const std::string& service_name);
-// "api.datadoghq.com." and "api.datadoghq.com" are the same name.
-bool same_dns_name(std::string_view left, std::string_view right);
+using aws::same_dns_name;
+using aws::without_trailing_dot;
 bool is_associated(const ObservedZone& zone, const aws::ZoneVpc& vpc);
 // Unparseable CIDRs count as not overlapping (AWS never returns them).
 bool cidrs_overlap(const std::string& left, const std::string& right);

@@ -64,16 +64,6 @@ Expected<std::optional<aws::SecurityGroup>> read_security_group(const ProvisionC
   return std::optional<aws::SecurityGroup>{};
 }
 
-Expected<std::vector<aws::VpcEndpoint>> read_endpoints(const aws::Ec2Client& ec2, const std::string& vpc_id) {
-  auto endpoints = ec2.describe_vpc_endpoints({}, {{"vpc-id", {vpc_id}}});
-  if (!endpoints) return endpoints.error();
-  std::vector<aws::VpcEndpoint> live;
-  for (auto& endpoint : *endpoints) {
-    if (!is_dead_endpoint_state(endpoint.state)) live.push_back(std::move(endpoint));
-  }
-  return live;
-}
-
 Expected<PlacementState> read_placement(const ProvisionConfig& config, const Placement& placement,
                                         const aws::Ec2Client& ec2) {
   PlacementState state;
@@ -92,7 +82,7 @@ Expected<PlacementState> read_placement(const ProvisionConfig& config, const Pla
   auto group = read_security_group(config, ec2, placement.vpc_id);
   if (!group) return group.error();
   state.security_group = std::move(*group);
-  auto endpoints = read_endpoints(ec2, placement.vpc_id);
+  auto endpoints = read_live_endpoints(ec2, placement.vpc_id);
   if (!endpoints) return endpoints.error();
   state.endpoints = std::move(*endpoints);
   // The AZs of subnets an existing endpoint uses beyond the configured ones:
@@ -131,19 +121,6 @@ Expected<void> read_agent_vpcs(const ProvisionConfig& config, AwsClients& client
 }
 
 // Both directions: a peering the Agent side requested counts too.
-Expected<void> read_peerings(const ProvisionConfig& config, const aws::Ec2Client& ec2, ObservedState& state) {
-  for (const char* side : {"requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"}) {
-    auto peerings = ec2.describe_vpc_peering_connections({}, {{side, {config.endpoint_vpc.vpc_id}}});
-    if (!peerings) return peerings.error();
-    for (auto& peering : *peerings) {
-      const bool seen = std::any_of(state.peerings.begin(), state.peerings.end(),
-                                    [&](const auto& known) { return known.id == peering.id; });
-      if (!seen && !is_dead_peering_state(peering.status_code)) state.peerings.push_back(std::move(peering));
-    }
-  }
-  return {};
-}
-
 Expected<void> read_route_tables(const aws::Ec2Client& ec2, const std::string& vpc_id, ObservedState& state) {
   auto tables = ec2.describe_route_tables({}, {{"vpc-id", {vpc_id}}});
   if (!tables) return tables.error();
@@ -205,7 +182,9 @@ Expected<void> read_zones_of_vpc(AwsClients& clients, const std::optional<std::s
 Expected<void> read_peering_side(const ProvisionConfig& config, AwsClients& clients, ObservedState& state) {
   auto ec2 = clients.ec2({config.endpoint_vpc.region, std::nullopt});
   if (!ec2) return ec2.error();
-  SIDECAR_TRY(read_peerings(config, **ec2, state));
+  auto peerings = read_live_peerings(**ec2, config.endpoint_vpc.vpc_id);
+  if (!peerings) return peerings.error();
+  state.peerings = std::move(*peerings);
   SIDECAR_TRY(read_route_tables(**ec2, config.endpoint_vpc.vpc_id, state));
   for (const auto& agent : config.agent_vpcs) {
     if (!is_peered(config, agent) || !state.agent_vpcs.contains(agent.vpc_id)) continue;
@@ -220,6 +199,31 @@ Expected<void> read_peering_side(const ProvisionConfig& config, AwsClients& clie
 
 }  // namespace
 
+
+Expected<std::vector<aws::VpcEndpoint>> read_live_endpoints(const aws::Ec2Client& ec2, const std::string& vpc_id) {
+  auto endpoints = ec2.describe_vpc_endpoints({}, {{"vpc-id", {vpc_id}}});
+  if (!endpoints) return endpoints.error().with_prefix("DescribeVpcEndpoints: ");
+  std::vector<aws::VpcEndpoint> live;
+  for (auto& endpoint : *endpoints) {
+    if (!is_dead_endpoint_state(endpoint.state)) live.push_back(std::move(endpoint));
+  }
+  return live;
+}
+
+// A peering the Agent side requested counts too, hence both filters.
+Expected<std::vector<aws::VpcPeeringConnection>> read_live_peerings(const aws::Ec2Client& ec2,
+                                                                    const std::string& vpc_id) {
+  std::vector<aws::VpcPeeringConnection> live;
+  for (const char* side : {"requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"}) {
+    auto peerings = ec2.describe_vpc_peering_connections({}, {{side, {vpc_id}}});
+    if (!peerings) return peerings.error().with_prefix("DescribeVpcPeeringConnections: ");
+    for (auto& peering : *peerings) {
+      const bool seen = std::any_of(live.begin(), live.end(), [&](const auto& known) { return known.id == peering.id; });
+      if (!seen && !is_dead_peering_state(peering.status_code)) live.push_back(std::move(peering));
+    }
+  }
+  return live;
+}
 
 Expected<ObservedState> read_state(const ProvisionConfig& config, AwsClients& clients) {
   ObservedState state;

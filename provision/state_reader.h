@@ -16,4 +16,10 @@ namespace provision {
 
 Expected<ObservedState> read_state(const ProvisionConfig& config, AwsClients& clients);
 
+// Shared with destroy: the live endpoints in a VPC, and the live peerings
+// that have the VPC on either side (each once).
+Expected<std::vector<aws::VpcEndpoint>> read_live_endpoints(const aws::Ec2Client& ec2, const std::string& vpc_id);
+Expected<std::vector<aws::VpcPeeringConnection>> read_live_peerings(const aws::Ec2Client& ec2,
+                                                                    const std::string& vpc_id);
+
 }  // namespace provision

@@ -4,6 +4,7 @@
 
 #include "provision/executor.h"
 #include "provision/verify.h"
+#include "plan_helpers.h"
 #include "provision/planner.h"
 #include "provision/report.h"
 
@@ -11,6 +12,8 @@ namespace provision {
 namespace {
 
 using ::testing::ElementsAre;
+using test::kinds;
+using test::messages;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -32,11 +35,7 @@ ProvisionConfig config() {
 }
 
 aws::Subnet subnet(const std::string& id, const std::string& zone, const std::string& vpc = "vpc-endpoints") {
-  aws::Subnet subnet;
-  subnet.id = id;
-  subnet.vpc_id = vpc;
-  subnet.availability_zone = zone;
-  return subnet;
+  return test::subnet(id, zone, vpc);
 }
 
 // A fresh account: VPCs and subnets exist, nothing of ours yet.
@@ -81,18 +80,6 @@ ObservedState applied_state() {
   state.placements[0].security_group = our_group({"10.2.0.0/16"});
   state.placements[0].endpoints = {our_endpoint("vpce-m", metrics_name), our_endpoint("vpce-l", logs_name)};
   return state;
-}
-
-std::vector<ActionKind> kinds(const Plan& plan) {
-  std::vector<ActionKind> result;
-  for (const auto& action : plan.actions) result.push_back(action.kind);
-  return result;
-}
-
-std::vector<std::string> messages(const Plan& plan) {
-  std::vector<std::string> result;
-  for (const auto& problem : plan.problems) result.push_back(problem.subject + ": " + problem.message);
-  return result;
 }
 
 TEST(Planner, FreshAccountCreatesGroupRuleAndOneEndpointPerService) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "plan_helpers.h"
 #include "provision/planner.h"
 #include "provision/report.h"
 #include "provision/verify.h"
@@ -12,6 +13,9 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using test::kinds;
+using test::messages;
+using test::subnet;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -29,26 +33,6 @@ ProvisionConfig base_config(Mode mode) {
   config.services = {{"metrics", metrics_name}};
   config.security_group_name = "datadog-pl";
   return config;
-}
-
-aws::Subnet subnet(const std::string& id, const std::string& zone, const std::string& vpc) {
-  aws::Subnet subnet;
-  subnet.id = id;
-  subnet.vpc_id = vpc;
-  subnet.availability_zone = zone;
-  return subnet;
-}
-
-std::vector<ActionKind> kinds(const Plan& plan) {
-  std::vector<ActionKind> result;
-  for (const auto& action : plan.actions) result.push_back(action.kind);
-  return result;
-}
-
-std::vector<std::string> messages(const Plan& plan) {
-  std::vector<std::string> result;
-  for (const auto& problem : plan.problems) result.push_back(problem.subject + ": " + problem.message);
-  return result;
 }
 
 // ---------------------------------------------------------------- cross-region
