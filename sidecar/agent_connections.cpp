@@ -429,11 +429,17 @@ Expected<std::vector<TcpSocketEntry>> parse_proc_net_tcp(std::string_view text) 
   return entries;
 }
 
+// The kernel serves /proc/net/tcp a page per read(); when sockets come and go
+// between two reads, a row can be served twice. A socket is one inode, so it
+// is counted once (observed on a busy CI host as the same connection twice).
 std::vector<TcpSocketEntry> established_to_port(const std::vector<TcpSocketEntry>& entries, std::uint16_t remote_port) {
   std::vector<TcpSocketEntry> selected;
-  std::copy_if(entries.begin(), entries.end(), std::back_inserter(selected), [&](const TcpSocketEntry& entry) {
-    return entry.state == tcp_state_established && entry.remote_port == remote_port;
-  });
+  std::set<std::uint64_t> seen_inodes;
+  for (const auto& entry : entries) {
+    if (entry.state != tcp_state_established || entry.remote_port != remote_port) continue;
+    if (entry.inode != 0 && !seen_inodes.insert(entry.inode).second) continue;
+    selected.push_back(entry);
+  }
   return selected;
 }
 

@@ -222,6 +222,19 @@ class AgentConnectionsFakeProc : public ::testing::Test {
   FakeProcTree tree_;
 };
 
+TEST_F(AgentConnectionsFakeProc, ARowServedTwiceIsOneConnection) {
+  // /proc/net/tcp can repeat a row when sockets change between two reads.
+  const std::string agent_row = row("0700000A:9C40", "0501000A:01BB", "01", 999, 1001);
+  tree_.write("net/tcp", std::string(tcp_header) + agent_row + agent_row);
+  AgentProcessSelector selector;
+  selector.unit_patterns.clear();
+  selector.process_names = {"agent"};
+  const auto result = scan(selector);
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  ASSERT_EQ(result->connections.size(), 1u);
+  EXPECT_EQ(result->connections[0].remote, ip("10.0.1.5"));
+}
+
 TEST_F(AgentConnectionsFakeProc, SelectsByUnitInCgroupV2AndV1) {
   const auto result = scan(AgentProcessSelector{});
   ASSERT_TRUE(result.has_value()) << result.error().message;
@@ -381,7 +394,13 @@ TEST(AgentConnectionsScan, MissingProcRootIsAnError) {
 
 // A listener on loopback and a forked child that connects to it and holds
 // the connection, under a recognisable process name.
-constexpr const char* fake_agent_name = "plsc-fake-agent";  // comm holds 15 characters
+// Unique to this test process, because ctest runs the real-/proc tests in
+// parallel and a scan by name must find only this process's child. comm holds
+// 15 characters; "plsc-fa-" plus a pid (at most 7 digits) fits.
+const std::string& fake_agent_name() {
+  static const std::string name = "plsc-fa-" + std::to_string(getpid());
+  return name;
+}
 
 class LoopbackListener {
  public:
@@ -445,8 +464,9 @@ class ConnectedChild {
     int ready[2];
     if (pipe(ready) != 0) return;
     const sockaddr_storage server = listener.loopback(listener.port());
+    const char* name = fake_agent_name().c_str();  // built before fork: the child only reads it
     pid_ = fork();
-    if (pid_ == 0) run_child(listener.family(), server, ready[1]);
+    if (pid_ == 0) run_child(name, listener.family(), server, ready[1]);
     close(ready[1]);
     std::uint16_t port = 0;
     if (pid_ > 0 && read(ready[0], &port, sizeof port) == sizeof port) local_port_ = ntohs(port);
@@ -467,8 +487,8 @@ class ConnectedChild {
   std::uint16_t local_port() const { return local_port_; }
 
  private:
-  [[noreturn]] static void run_child(int family, sockaddr_storage server, int ready) {
-    prctl(PR_SET_NAME, fake_agent_name);
+  [[noreturn]] static void run_child(const char* name, int family, sockaddr_storage server, int ready) {
+    prctl(PR_SET_NAME, name);
     const int fd = socket(family, SOCK_STREAM, 0);
     sockaddr_storage local{};
     socklen_t length = sizeof local;
@@ -491,7 +511,7 @@ void expect_exactly_the_childs_connection(const AgentConnectionScan& scan, const
                                           std::uint16_t server_port) {
   ASSERT_EQ(scan.processes.size(), 1u);
   EXPECT_EQ(scan.processes[0].pid, child.pid());
-  EXPECT_EQ(scan.processes[0].name, fake_agent_name);
+  EXPECT_EQ(scan.processes[0].name, fake_agent_name());
   EXPECT_EQ(scan.processes[0].uid, geteuid());
   EXPECT_EQ(scan.method, AttributionMethod::fd);
   ASSERT_EQ(scan.connections.size(), 1u);
@@ -533,11 +553,11 @@ TEST_F(AgentConnectionsRealProc, FindsTheChildsConnectionByProcessName) {
 
   AgentProcessSelector selector;
   selector.unit_patterns.clear();
-  selector.process_names = {fake_agent_name};
+  selector.process_names = {fake_agent_name()};
   const auto result = scan_agent_connections(selector, listener.port());
   ASSERT_TRUE(result.has_value()) << result.error().message;
   expect_exactly_the_childs_connection(*result, child, listener.port());
-  EXPECT_EQ(result->processes[0].matched_by, std::string("name ") + fake_agent_name);
+  EXPECT_EQ(result->processes[0].matched_by, "name " + fake_agent_name());
 }
 
 TEST_F(AgentConnectionsRealProc, ReportsADualStackSocketAsIPv4) {
@@ -548,7 +568,7 @@ TEST_F(AgentConnectionsRealProc, ReportsADualStackSocketAsIPv4) {
 
   AgentProcessSelector selector;
   selector.unit_patterns.clear();
-  selector.process_names = {fake_agent_name};
+  selector.process_names = {fake_agent_name()};
   const auto result = scan_agent_connections(selector, listener.port());
   ASSERT_TRUE(result.has_value()) << result.error().message;
   expect_exactly_the_childs_connection(*result, child, listener.port());
@@ -559,7 +579,7 @@ TEST_F(AgentConnectionsRealProc, ReportsADualStackSocketAsIPv4) {
 TEST_F(AgentConnectionsRealProc, MeasuresOneScan) {
   constexpr int rounds = 10;
   AgentProcessSelector selector;
-  selector.process_names = {fake_agent_name};
+  selector.process_names = {fake_agent_name()};
   const auto start = std::chrono::steady_clock::now();
   for (int round = 0; round < rounds; ++round) ASSERT_TRUE(scan_agent_connections(selector, 443).has_value());
   const auto elapsed = std::chrono::steady_clock::now() - start;
