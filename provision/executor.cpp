@@ -32,43 +32,28 @@ class Executor {
 
   ApplyReport run(const Plan& plan) {
     for (const Action& action : plan.actions) {
-      if (is_dns_action(action.kind) && !endpoints_ready_) {
-        if (!step("waiting for the endpoints", [&] { return wait_for_endpoints(); })) return std::move(report_);
+      if (is_dns_action(action.kind()) && !endpoints_ready_) {
+        if (!attempt("waiting for the endpoints", [&] { return wait_for_endpoints(); })) return std::move(report_);
       }
-      if (!step(action.description, [&] { return run_action(action); })) return std::move(report_);
+      if (!attempt(action.description, [&] { return run_action(action); })) return std::move(report_);
       report_.done.push_back(action.description);
       options_.progress("done: " + action.description);
     }
-    if (!endpoints_ready_ && !step("waiting for the endpoints", [&] { return wait_for_endpoints(); })) {
+    if (!endpoints_ready_ && !attempt("waiting for the endpoints", [&] { return wait_for_endpoints(); })) {
       return std::move(report_);
     }
-    step("waiting for Route 53 changes", [&] { return wait_for_changes(); });
+    attempt("waiting for Route 53 changes", [&] { return wait_for_changes(); });
     return std::move(report_);
   }
 
  private:
-  bool step(const std::string& what, const std::function<Expected<void>()>& work) {
+  bool attempt(const std::string& what, const std::function<Expected<void>()>& work) {
     return run_step(what, work, report_.failure);
   }
 
+  // One overload of run() per kind of action (planner.h, namespace actions).
   Expected<void> run_action(const Action& action) {
-    switch (action.kind) {
-      case ActionKind::turn_on_vpc_dns: return turn_on_vpc_dns(action);
-      case ActionKind::create_security_group: return create_security_group(action);
-      case ActionKind::authorize_ingress: return authorize_ingress(action);
-      case ActionKind::create_endpoint: return create_endpoint(action);
-      case ActionKind::modify_endpoint: return modify_endpoint(action);
-      case ActionKind::create_peering: return create_peering(action);
-      case ActionKind::accept_peering: return accept_peering(action);
-      case ActionKind::create_route: return create_route(action);
-      case ActionKind::create_zone: return create_zone(action);
-      case ActionKind::tag_zone: return tag_zone(action);
-      case ActionKind::upsert_alias: return upsert_alias(action);
-      case ActionKind::authorize_association: return authorize_association(action);
-      case ActionKind::associate_zone: return associate_zone(action);
-      case ActionKind::delete_authorization: return delete_authorization(action);
-    }
-    return Error{checks::ErrorCode::internal, "unknown action"};
+    return std::visit([&](const auto& step) { return run(action.target, step); }, action.details);
   }
 
   Expected<const aws::Ec2Client*> ec2(const CallTarget& target) { return clients_.ec2(target); }
@@ -150,114 +135,117 @@ class Executor {
 
   // ------------------------------------------------------------ VPC, group, endpoints
 
-  Expected<void> turn_on_vpc_dns(const Action& action) {
-    auto client = ec2(action.target);
+  Expected<void> run(const CallTarget& target, const actions::TurnOnVpcDns& step) {
+    auto client = ec2(target);
     if (!client) return client.error();
-    return to_expected((*client)->modify_vpc_attribute(action.vpc_id, action.attribute, true));
+    return to_expected((*client)->modify_vpc_attribute(step.vpc_id, step.attribute, true));
   }
 
-  std::string group_id(const Action& action) const {
-    if (!action.security_group_id.empty()) return action.security_group_id;
-    const auto found = created_groups_.find(action.placement);
+  // The planned group, or the one this apply created in the placement.
+  std::string group_id(const std::string& planned, std::size_t placement) const {
+    if (!planned.empty()) return planned;
+    const auto found = created_groups_.find(placement);
     return found == created_groups_.end() ? std::string() : found->second;
   }
 
-  Expected<void> create_security_group(const Action& action) {
-    auto client = ec2(action.target);
+  Expected<void> run(const CallTarget& target, const actions::CreateSecurityGroup& step) {
+    auto client = ec2(target);
     if (!client) return client.error();
     auto created = (*client)->create_security_group(
-        config_.security_group_name, "Datadog PrivateLink endpoints (privatelink-sidecar)", action.vpc_id,
-        action.tags);
+        config_.security_group_name, "Datadog PrivateLink endpoints (privatelink-sidecar)", step.vpc_id, step.tags);
     if (created) {
-      created_groups_[action.placement] = *created;
+      created_groups_[step.placement] = *created;
       return {};
     }
     // Made by an earlier apply whose answer was lost: adopt it.
     if (!created.is_aws_error("InvalidGroup.Duplicate")) return created.error();
     auto groups = (*client)->describe_security_groups(
-        {}, {{"vpc-id", {action.vpc_id}}, {"group-name", {config_.security_group_name}}});
+        {}, {{"vpc-id", {step.vpc_id}}, {"group-name", {config_.security_group_name}}});
     if (!groups) return groups.error();
     if (groups->empty()) return Error{checks::ErrorCode::internal, "EC2 says the group exists but does not list it"};
-    created_groups_[action.placement] = groups->front().id;
+    created_groups_[step.placement] = groups->front().id;
     return {};
   }
 
-  Expected<void> authorize_ingress(const Action& action) {
-    auto client = ec2(action.target);
+  Expected<void> run(const CallTarget& target, const actions::AuthorizeIngress& step) {
+    auto client = ec2(target);
     if (!client) return client.error();
-    auto outcome = (*client)->authorize_tcp_ingress(group_id(action), https_port, action.cidrs);
+    auto outcome =
+        (*client)->authorize_tcp_ingress(group_id(step.security_group_id, step.placement), https_port, step.cidrs);
     if (!outcome) return outcome.error();
     return {};
   }
 
-  Expected<void> create_endpoint(const Action& action) {
-    auto client = ec2(action.target);
+  Expected<void> run(const CallTarget& target, const actions::CreateEndpoint& step) {
+    auto client = ec2(target);
     if (!client) return client.error();
+    const std::string group = group_id(step.security_group_id, step.placement);
     aws::CreateVpcEndpointRequest request;
-    request.vpc_id = action.vpc_id;
-    request.service_name = action.service.service_name;
-    request.subnet_ids = action.subnet_ids;
-    request.security_group_ids = {group_id(action)};
-    request.private_dns_enabled = action.private_dns;
-    request.service_region = placements_[action.placement].service_region;
-    request.tags = action.tags;
-    request.client_token = endpoint_client_token(run_nonce_, group_id(action), action.service.service_name);
+    request.vpc_id = step.vpc_id;
+    request.service_name = step.service.service_name;
+    request.subnet_ids = step.subnet_ids;
+    request.security_group_ids = {group};
+    request.private_dns_enabled = step.private_dns;
+    request.service_region = placements_[step.placement].service_region;
+    request.tags = step.tags;
+    request.client_token = endpoint_client_token(run_nonce_, group, step.service.service_name);
     auto created = (*client)->create_vpc_endpoint(request);
     if (!created) return created.error();
-    options_.progress(fmt::format("{} for {}: {}", created->id, action.service.short_name, created->state));
+    options_.progress(fmt::format("{} for {}: {}", created->id, step.service.short_name, created->state));
     return {};
   }
 
-  Expected<void> modify_endpoint(const Action& action) {
-    auto client = ec2(action.target);
+  Expected<void> run(const CallTarget& target, const actions::ModifyEndpoint& step) {
+    auto client = ec2(target);
     if (!client) return client.error();
     aws::ModifyVpcEndpointRequest request;
-    request.endpoint_id = action.endpoint_id;
-    request.add_subnet_ids = action.subnet_ids;
-    if (action.attach_group) request.add_security_group_ids = {group_id(action)};
-    request.private_dns_enabled = action.private_dns;
+    request.endpoint_id = step.endpoint_id;
+    request.add_subnet_ids = step.add_subnet_ids;
+    if (step.attach_group) request.add_security_group_ids = {group_id(step.security_group_id, step.placement)};
+    request.private_dns_enabled = step.private_dns;
     return to_expected((*client)->modify_vpc_endpoint(request));
   }
 
   // ------------------------------------------------------------ peering
 
-  std::string peering_id(const Action& action) const {
-    if (!action.peering_id.empty()) return action.peering_id;
-    const auto found = created_peerings_.find(action.peer_vpc_id);
+  // The planned peering, or the one this apply created towards the Agent VPC.
+  std::string peering_id(const std::string& planned, const std::string& peer_vpc_id) const {
+    if (!planned.empty()) return planned;
+    const auto found = created_peerings_.find(peer_vpc_id);
     return found == created_peerings_.end() ? std::string() : found->second;
   }
 
   // EC2 has no ClientToken for peerings: the planner looked first, so a
   // create here is new (or a lost answer, found again by the next plan).
-  Expected<void> create_peering(const Action& action) {
-    auto client = ec2(action.target);
+  Expected<void> run(const CallTarget& target, const actions::CreatePeering& step) {
+    auto client = ec2(target);
     if (!client) return client.error();
     aws::CreateVpcPeeringRequest request;
-    request.vpc_id = action.vpc_id;
-    request.peer_vpc_id = action.peer_vpc_id;
-    if (action.peer_region != action.target.region) request.peer_region = action.peer_region;
-    if (!action.peer_owner_id.empty()) request.peer_owner_id = action.peer_owner_id;
-    request.tags = action.tags;
+    request.vpc_id = step.vpc_id;
+    request.peer_vpc_id = step.peer_vpc_id;
+    if (step.peer_region != target.region) request.peer_region = step.peer_region;
+    if (!step.peer_owner_id.empty()) request.peer_owner_id = step.peer_owner_id;
+    request.tags = step.tags;
     auto created = (*client)->create_vpc_peering_connection(request);
-    if (!created) return adopt_lost_peering(**client, action, created.error(), created.aws_error());
-    created_peerings_[action.peer_vpc_id] = created->id;
+    if (!created) return adopt_lost_peering(**client, step, created.error(), created.aws_error());
+    created_peerings_[step.peer_vpc_id] = created->id;
     options_.progress(fmt::format("{}: {}", created->id, created->status_code));
     return {};
   }
 
   // No answer or a 5xx: the peering may exist anyway (it is never sent
   // twice, see Ec2Client). Look for it before giving up.
-  Expected<void> adopt_lost_peering(const aws::Ec2Client& client, const Action& action, const Error& failure,
+  Expected<void> adopt_lost_peering(const aws::Ec2Client& client, const actions::CreatePeering& step, const Error& failure,
                                     const aws::AwsError* refusal) {
     const bool maybe_made = refusal == nullptr || refusal->http_status >= 500 ||
                             aws::same_error_code(refusal->code, "VpcPeeringConnectionAlreadyExists");
     if (!maybe_made) return failure;
     auto peerings = client.describe_vpc_peering_connections(
-        {}, {{"requester-vpc-info.vpc-id", {action.vpc_id}}, {"accepter-vpc-info.vpc-id", {action.peer_vpc_id}}});
+        {}, {{"requester-vpc-info.vpc-id", {step.vpc_id}}, {"accepter-vpc-info.vpc-id", {step.peer_vpc_id}}});
     if (!peerings) return failure;
     for (const auto& peering : *peerings) {
       if (is_dead_peering_state(peering.status_code)) continue;
-      created_peerings_[action.peer_vpc_id] = peering.id;
+      created_peerings_[step.peer_vpc_id] = peering.id;
       options_.progress(fmt::format("{}: {} (found after: {})", peering.id, peering.status_code, failure.message));
       return {};
     }
@@ -289,57 +277,60 @@ class Executor {
     return status;
   }
 
-  Expected<void> accept_peering(const Action& action) {
-    const std::string id = peering_id(action);
+  Expected<void> run(const CallTarget& target, const actions::AcceptPeering& step) {
+    const std::string id = peering_id(step.peering_id, step.peer_vpc_id);
     // Inter-region peerings pass through initiating-request first.
-    auto status = wait_for_peering(action.target, id, {"pending-acceptance", "active", "provisioning"});
+    auto status = wait_for_peering(target, id, {"pending-acceptance", "active", "provisioning"});
     if (!status) return status.error();
     if (strcasecmp(status->c_str(), "pending-acceptance") != 0) return {};
-    auto client = ec2(action.target);
+    auto client = ec2(target);
     if (!client) return client.error();
     auto accepted = (*client)->accept_vpc_peering_connection(id);
     if (!accepted) return accepted.error();
     return {};
   }
 
-  Expected<void> create_route(const Action& action) {
-    const std::string id = peering_id(action);
+  Expected<void> run(const CallTarget& target, const actions::CreateRoute& step) {
+    const std::string id = peering_id(step.peering_id, step.peer_vpc_id);
     if (!active_peerings_.contains(id)) {
-      auto status = wait_for_peering(action.target, id, {"active"});
+      auto status = wait_for_peering(target, id, {"active"});
       if (!status) return status.error();
       active_peerings_.insert(id);
     }
-    auto client = ec2(action.target);
+    auto client = ec2(target);
     if (!client) return client.error();
-    auto outcome = (*client)->create_route(action.route_table_id, action.destination_cidr, id);
+    auto outcome = (*client)->create_route(step.route_table_id, step.destination_cidr, id);
     if (!outcome) return outcome.error();
     if (*outcome == aws::Outcome::created) return {};
-    return check_existing_route(**client, action, id);
+    return check_existing_route(**client, step, id);
   }
 
   // RouteAlreadyExists is fine only when the route goes over this peering.
-  Expected<void> check_existing_route(const aws::Ec2Client& client, const Action& action, const std::string& id) {
-    auto tables = client.describe_route_tables({action.route_table_id});
+  Expected<void> check_existing_route(const aws::Ec2Client& client, const actions::CreateRoute& step,
+                                      const std::string& id) {
+    auto tables = client.describe_route_tables({step.route_table_id});
     if (!tables) return tables.error();
     for (const auto& table : *tables) {
       for (const auto& route : table.routes) {
-        if (route.destination_cidr_block == action.destination_cidr && route.vpc_peering_connection_id == id) {
+        if (route.destination_cidr_block == step.destination_cidr && route.vpc_peering_connection_id == id) {
           return {};
         }
       }
     }
     return Error{checks::ErrorCode::config,
-                 fmt::format("{} already routes {} elsewhere; provision does not replace it", action.route_table_id,
-                             action.destination_cidr)};
+                 fmt::format("{} already routes {} elsewhere; provision does not replace it", step.route_table_id,
+                             step.destination_cidr)};
   }
 
   // ------------------------------------------------------------ zones
 
-  std::string zone_id(const Action& action) const {
-    if (!action.zone_id.empty()) return action.zone_id;
-    const auto found = created_zones_.find(action.zone_name);
+  // The planned zone, or the one this apply created for the name.
+  std::string zone_id(const std::string& planned, const std::string& zone_name) const {
+    if (!planned.empty()) return planned;
+    const auto found = created_zones_.find(zone_name);
     return found == created_zones_.end() ? std::string() : found->second;
   }
+  std::string zone_id(const actions::ZoneAssociation& step) const { return zone_id(step.zone_id, step.zone_name); }
 
   // CallerReference must be new for every create (Route 53 remembers used
   // ones even for deleted zones), so it is random, not derived from the name.
@@ -347,78 +338,80 @@ class Executor {
     return fmt::format("{}{}-privatelink-sidecar-{}", random_nonce(), random_nonce(), name).substr(0, 128);
   }
 
-  Expected<void> create_zone(const Action& action) {
+  // Zones belong to the endpoint VPC's account: every zone call but the
+  // association itself goes through its credentials (the default chain).
+  Expected<void> run(const CallTarget&, const actions::CreateZone& step) {
     auto route53 = clients_.route53(std::nullopt);
     if (!route53) return route53.error();
     // The comment marks the zone as ours until the tags below are on.
-    auto created = (*route53)->create_private_hosted_zone(action.zone_name, action.zone_vpc,
-                                                          caller_reference(action.zone_name),
-                                                          zone_comment(config_, action.service));
+    auto created = (*route53)->create_private_hosted_zone(step.zone_name, step.first_vpc, caller_reference(step.zone_name),
+                                                          zone_comment(config_, step.service));
     if (!created) return created.error();
-    created_zones_[action.zone_name] = created->zone.id;
+    created_zones_[step.zone_name] = created->zone.id;
     track_change(*route53, created->change);
     // Tagged right away: the tags are how plan, verify and destroy find it.
-    return to_expected((*route53)->change_tags_for_hosted_zone(created->zone.id, action.tags));
+    return to_expected((*route53)->change_tags_for_hosted_zone(created->zone.id, step.tags));
   }
 
-  Expected<void> tag_zone(const Action& action) {
+  Expected<void> run(const CallTarget&, const actions::TagZone& step) {
     auto route53 = clients_.route53(std::nullopt);
     if (!route53) return route53.error();
-    return to_expected((*route53)->change_tags_for_hosted_zone(action.zone_id, action.tags));
+    return to_expected((*route53)->change_tags_for_hosted_zone(step.zone_id, step.tags));
   }
 
-  Expected<void> upsert_alias(const Action& action) {
-    const auto endpoint = endpoint_by_service_.find(action.service.service_name);
+  Expected<void> run(const CallTarget&, const actions::UpsertAlias& step) {
+    const auto endpoint = endpoint_by_service_.find(step.service.service_name);
     if (endpoint == endpoint_by_service_.end() || endpoint->second.dns_entries.empty()) {
       return Error{checks::ErrorCode::internal,
-                   fmt::format("no endpoint with DNS entries for {}", action.service.service_name)};
+                   fmt::format("no endpoint with DNS entries for {}", step.service.service_name)};
     }
     auto route53 = clients_.route53(std::nullopt);
     if (!route53) return route53.error();
     const aws::RecordChange change{aws::ChangeAction::upsert,
-                                   aws::alias_a_record(action.zone_name, endpoint->second.dns_entries.front())};
-    auto changed = (*route53)->change_resource_record_sets(zone_id(action), {change}, "privatelink-sidecar");
+                                   aws::alias_a_record(step.zone_name, endpoint->second.dns_entries.front())};
+    auto changed = (*route53)->change_resource_record_sets(zone_id(step.zone_id, step.zone_name), {change},
+                                                           "privatelink-sidecar");
     if (!changed) return changed.error();
     track_change(*route53, *changed);
     return {};
   }
 
-  Expected<void> authorize_association(const Action& action) {
+  Expected<void> run(const CallTarget&, const actions::AuthorizeAssociation& step) {
     auto route53 = clients_.route53(std::nullopt);
     if (!route53) return route53.error();
-    return to_expected((*route53)->create_vpc_association_authorization(zone_id(action), action.zone_vpc));
+    return to_expected((*route53)->create_vpc_association_authorization(zone_id(step), step.vpc));
   }
 
   // Made with the VPC owner's credentials (the Agent VPC's profile).
-  Expected<void> associate_zone(const Action& action) {
-    auto route53 = clients_.route53(action.target.profile);
+  Expected<void> run(const CallTarget& target, const actions::AssociateZone& step) {
+    auto route53 = clients_.route53(target.profile);
     if (!route53) return route53.error();
-    auto associated = (*route53)->associate_vpc(zone_id(action), action.zone_vpc, "privatelink-sidecar");
+    auto associated = (*route53)->associate_vpc(zone_id(step), step.vpc, "privatelink-sidecar");
     if (associated) {
       track_change(*route53, *associated);
       return {};
     }
     if (!associated.is_aws_error("ConflictingDomainExists")) return associated.error();
-    return check_conflict(action, associated.error());
+    return check_conflict(step, associated.error());
   }
 
   // ConflictingDomainExists: fine when it is this zone (a lost answer);
   // otherwise the VPC already has another zone of that name.
-  Expected<void> check_conflict(const Action& action, const Error& conflict) {
+  Expected<void> check_conflict(const actions::AssociateZone& step, const Error& conflict) {
     auto owner = clients_.route53(std::nullopt);
     if (!owner) return owner.error();
-    auto zone = (*owner)->get_hosted_zone(zone_id(action));
+    auto zone = (*owner)->get_hosted_zone(zone_id(step));
     if (!zone) return zone.error();
-    if (std::find(zone->vpcs.begin(), zone->vpcs.end(), action.zone_vpc) != zone->vpcs.end()) return {};
+    if (std::find(zone->vpcs.begin(), zone->vpcs.end(), step.vpc) != zone->vpcs.end()) return {};
     return conflict.with_prefix(fmt::format("{} already has another private zone named {} (remove that association "
                                             "first): ",
-                                            action.zone_vpc.vpc_id, action.zone_name));
+                                            step.vpc.vpc_id, step.zone_name));
   }
 
-  Expected<void> delete_authorization(const Action& action) {
+  Expected<void> run(const CallTarget&, const actions::DeleteAuthorization& step) {
     auto route53 = clients_.route53(std::nullopt);
     if (!route53) return route53.error();
-    auto deleted = (*route53)->delete_vpc_association_authorization(zone_id(action), action.zone_vpc);
+    auto deleted = (*route53)->delete_vpc_association_authorization(zone_id(step), step.vpc);
     if (deleted || deleted.is_aws_error("VPCAssociationAuthorizationNotFound")) return {};
     return deleted.error();
   }

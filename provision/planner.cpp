@@ -13,12 +13,8 @@
 namespace provision {
 namespace {
 
-Action make_action(ActionKind kind, std::string description, CallTarget target) {
-  Action action;
-  action.kind = kind;
-  action.description = std::move(description);
-  action.target = std::move(target);
-  return action;
+Action make_action(std::string description, CallTarget target, ActionDetails details) {
+  return Action{std::move(description), std::move(target), std::move(details)};
 }
 
 bool contains(const std::vector<std::string>& values, const std::string& value) {
@@ -227,10 +223,8 @@ class Planner {
                           vpc_id, name, vpc_id, support ? "--enable-dns-support" : "--enable-dns-hostnames"));
       return;
     }
-    Action turn_on = make_action(ActionKind::turn_on_vpc_dns, fmt::format("turn on {} in {}", name, vpc_id), target);
-    turn_on.vpc_id = vpc_id;
-    turn_on.attribute = attribute;
-    plan_.actions.push_back(std::move(turn_on));
+    plan_.actions.push_back(make_action(fmt::format("turn on {} in {}", name, vpc_id), target,
+                                        actions::TurnOnVpcDns{vpc_id, attribute}));
   }
 
   // ------------------------------------------------------------ endpoints
@@ -240,14 +234,10 @@ class Planner {
     const std::vector<std::string> cidrs = admitted_cidrs(placement, state_);
     const auto& group = placement_state(index).security_group;
     if (!group) {
-      Action create = make_action(ActionKind::create_security_group,
-                                  fmt::format("create security group {} in {}", config_.security_group_name,
-                                              placement.vpc_id),
-                                  placement_target(index));
-      create.placement = index;
-      create.vpc_id = placement.vpc_id;
-      create.tags = managed_tags(config_, config_.security_group_name);
-      plan_.actions.push_back(std::move(create));
+      plan_.actions.push_back(make_action(
+          fmt::format("create security group {} in {}", config_.security_group_name, placement.vpc_id),
+          placement_target(index),
+          actions::CreateSecurityGroup{index, placement.vpc_id, managed_tags(config_, config_.security_group_name)}));
       if (!cidrs.empty()) plan_authorize(index, "", cidrs);
       return;
     }
@@ -258,15 +248,10 @@ class Planner {
   }
 
   void plan_authorize(std::size_t index, const std::string& group_id, const std::vector<std::string>& cidrs) {
-    Action authorize = make_action(
-        ActionKind::authorize_ingress,
+    plan_.actions.push_back(make_action(
         fmt::format("allow tcp/{} from {} in security group {}", https_port, fmt::join(cidrs, ", "),
                     group_id.empty() ? config_.security_group_name : group_id),
-        placement_target(index));
-    authorize.placement = index;
-    authorize.security_group_id = group_id;
-    authorize.cidrs = cidrs;
-    plan_.actions.push_back(std::move(authorize));
+        placement_target(index), actions::AuthorizeIngress{index, group_id, cidrs}));
   }
 
   // A service with a problem here (wrong region, not offered) gets no
@@ -277,13 +262,7 @@ class Planner {
     const PlacementState& observed = placement_state(index);
     const aws::VpcEndpoint* existing = find_endpoint(observed, service.service_name);
     if (existing == nullptr) {
-      Action create = make_action(
-          ActionKind::create_endpoint,
-          fmt::format("create endpoint for {} ({}{}) in {}, private DNS {}", service.short_name,
-                      service.service_name,
-                      placement.service_region ? ", from " + *placement.service_region : "",
-                      fmt::join(placement.subnet_ids, ", "), placement.private_dns ? "on" : "off"),
-          placement_target(index));
+      actions::CreateEndpoint create;
       create.placement = index;
       create.vpc_id = placement.vpc_id;
       create.service = service;
@@ -291,7 +270,12 @@ class Planner {
       create.subnet_ids = placement.subnet_ids;
       create.private_dns = placement.private_dns;
       create.tags = managed_tags(config_, "datadog-" + service.short_name, service.short_name);
-      plan_.actions.push_back(std::move(create));
+      plan_.actions.push_back(make_action(
+          fmt::format("create endpoint for {} ({}{}) in {}, private DNS {}", service.short_name,
+                      service.service_name,
+                      placement.service_region ? ", from " + *placement.service_region : "",
+                      fmt::join(placement.subnet_ids, ", "), placement.private_dns ? "on" : "off"),
+          placement_target(index), std::move(create)));
       return;
     }
     plan_.keeps.push_back({fmt::format("endpoint for {} in {} ({})", service.short_name, placement.vpc_id,
@@ -314,18 +298,17 @@ class Planner {
     if (!missing_subnets.empty()) changes.push_back(fmt::format("add subnet(s) {}", fmt::join(missing_subnets, ", ")));
     if (group_missing) changes.push_back(fmt::format("attach security group {}", config_.security_group_name));
     if (dns_differs) changes.push_back(fmt::format("turn private DNS {}", placement.private_dns ? "on" : "off"));
-    Action modify = make_action(ActionKind::modify_endpoint,
-                                fmt::format("change endpoint {} for {}: {}", endpoint.id, service.short_name,
-                                            fmt::join(changes, ", ")),
-                                placement_target(index));
+    actions::ModifyEndpoint modify;
     modify.placement = index;
     modify.endpoint_id = endpoint.id;
     modify.service = service;
-    modify.subnet_ids = std::move(missing_subnets);
-    modify.attach_group = group_missing;  // the group's id, or empty: the one this apply creates
+    modify.add_subnet_ids = std::move(missing_subnets);
+    modify.attach_group = group_missing;
     if (group) modify.security_group_id = group->id;
     modify.private_dns = placement.private_dns;
-    plan_.actions.push_back(std::move(modify));
+    plan_.actions.push_back(make_action(
+        fmt::format("change endpoint {} for {}: {}", endpoint.id, service.short_name, fmt::join(changes, ", ")),
+        placement_target(index), std::move(modify)));
   }
 
   // The configured subnets the endpoint lacks. One in an AZ where the
@@ -389,17 +372,16 @@ class Planner {
 
   void plan_create_peering(const AgentVpc& agent, const ObservedVpc& theirs) {
     const bool other_account = is_other_account(state_, agent.vpc_id);
-    Action create = make_action(
-        ActionKind::create_peering,
-        fmt::format("create peering {} ({}) -> {} ({}{})", config_.endpoint_vpc.vpc_id, config_.endpoint_vpc.region,
-                    agent.vpc_id, agent.region, other_account ? ", account " + theirs.owner_id : ""),
-        endpoint_target(config_));
+    actions::CreatePeering create;
     create.vpc_id = config_.endpoint_vpc.vpc_id;
     create.peer_vpc_id = agent.vpc_id;
     create.peer_region = agent.region;
     if (other_account) create.peer_owner_id = theirs.owner_id;
     create.tags = managed_tags(config_, "datadog-privatelink-" + agent.vpc_id);
-    plan_.actions.push_back(std::move(create));
+    plan_.actions.push_back(make_action(
+        fmt::format("create peering {} ({}) -> {} ({}{})", config_.endpoint_vpc.vpc_id, config_.endpoint_vpc.region,
+                    agent.vpc_id, agent.region, other_account ? ", account " + theirs.owner_id : ""),
+        endpoint_target(config_), std::move(create)));
   }
 
   // The accepter accepts, in its own region: the Agent VPC's account for
@@ -409,14 +391,10 @@ class Planner {
     const bool agent_requested = existing != nullptr && existing->requester.vpc_id == agent.vpc_id;
     const CallTarget target = agent_requested ? endpoint_target(config_) : agent_target(agent);
     const std::string& accepter = agent_requested ? config_.endpoint_vpc.vpc_id : agent.vpc_id;
-    Action accept = make_action(ActionKind::accept_peering,
-                                fmt::format("accept the peering in {} ({}{})", accepter, target.region,
-                                            target.profile ? ", profile " + *target.profile : ""),
-                                target);
-    accept.peer_vpc_id = agent.vpc_id;
-    accept.peer_region = agent.region;
-    if (existing != nullptr) accept.peering_id = existing->id;
-    plan_.actions.push_back(std::move(accept));
+    plan_.actions.push_back(make_action(fmt::format("accept the peering in {} ({}{})", accepter, target.region,
+                                                    target.profile ? ", profile " + *target.profile : ""),
+                                        target,
+                                        actions::AcceptPeering{agent.vpc_id, existing ? existing->id : ""}));
   }
 
   // Returns whether routes can be planned over it.
@@ -460,16 +438,11 @@ class Planner {
                                     destination, route_target(route)));
       return;
     }
-    Action create = make_action(ActionKind::create_route,
-                                fmt::format("add route {} -> {} in {} ({})", destination,
-                                            peering_id.empty() ? "the new peering" : peering_id, table.id,
-                                            table.vpc_id),
-                                target);
-    create.route_table_id = table.id;
-    create.destination_cidr = destination;
-    create.peering_id = peering_id;
-    create.peer_vpc_id = agent.vpc_id;
-    plan_.actions.push_back(std::move(create));
+    plan_.actions.push_back(make_action(fmt::format("add route {} -> {} in {} ({})", destination,
+                                                    peering_id.empty() ? "the new peering" : peering_id, table.id,
+                                                    table.vpc_id),
+                                        target,
+                                        actions::CreateRoute{table.id, destination, agent.vpc_id, peering_id}));
   }
 
   static std::string route_target(const aws::Route& route) {
@@ -496,15 +469,11 @@ class Planner {
     std::string zone_id;
     if (zone == nullptr && endpoint_vpc_conflicts(service, name, endpoint_vpc)) return;
     if (zone == nullptr) {
-      Action create = make_action(ActionKind::create_zone,
-                                  fmt::format("create private zone {} for {}, associated with {}", name,
-                                              service.short_name, endpoint_vpc.vpc_id),
-                                  endpoint_target(config_));
-      create.zone_name = name;
-      create.zone_vpc = endpoint_vpc;
-      create.service = service;
-      create.tags = zone_tags(config_, name, service);
-      plan_.actions.push_back(std::move(create));
+      plan_.actions.push_back(make_action(fmt::format("create private zone {} for {}, associated with {}", name,
+                                                      service.short_name, endpoint_vpc.vpc_id),
+                                          endpoint_target(config_),
+                                          actions::CreateZone{name, endpoint_vpc, service,
+                                                              zone_tags(config_, name, service)}));
     } else {
       zone_id = zone->zone.id;
       const bool lost_tags = !has_our_zone_tags(config_, zone->tags) && zone->zone.comment == zone_comment(config_, service);
@@ -521,13 +490,9 @@ class Planner {
 
   // A zone an earlier apply created but could not tag (a lost answer).
   void plan_tag_zone(const ServiceChoice& service, const std::string& name, const std::string& zone_id) {
-    Action tag = make_action(ActionKind::tag_zone, fmt::format("tag private zone {} as provision's", name),
-                             endpoint_target(config_));
-    tag.zone_name = name;
-    tag.zone_id = zone_id;
-    tag.service = service;
-    tag.tags = zone_tags(config_, name, service);
-    plan_.actions.push_back(std::move(tag));
+    plan_.actions.push_back(make_action(fmt::format("tag private zone {} as provision's", name),
+                                        endpoint_target(config_),
+                                        actions::TagZone{name, zone_id, zone_tags(config_, name, service)}));
   }
 
   bool find_service_anywhere(const std::string& service_name) const {
@@ -543,14 +508,9 @@ class Planner {
                          !endpoint->dns_entries.empty() &&
                          same_dns_name(zone->apex_a->alias->dns_name, endpoint->dns_entries.front().dns_name);
     if (current) return;
-    Action upsert = make_action(ActionKind::upsert_alias,
-                                fmt::format("point {} (A, alias) at the {} endpoint's regional DNS name", name,
-                                            service.short_name),
-                                endpoint_target(config_));
-    upsert.zone_name = name;
-    upsert.zone_id = zone_id;
-    upsert.service = service;
-    plan_.actions.push_back(std::move(upsert));
+    plan_.actions.push_back(make_action(
+        fmt::format("point {} (A, alias) at the {} endpoint's regional DNS name", name, service.short_name),
+        endpoint_target(config_), actions::UpsertAlias{name, zone_id, service}));
   }
 
   // Same account: one AssociateVPCWithHostedZone. Another account: the zone
@@ -564,19 +524,19 @@ class Planner {
                                                          vpc) != zone->authorizations.end();
     const CallTarget owner = endpoint_target(config_);
     if (!associated && other_account && !authorized && !has_conflict(name, zone_id, vpc)) {
-      push_zone_action(ActionKind::authorize_association,
+      push_zone_action<actions::AuthorizeAssociation>(
                        fmt::format("authorize {} ({}, account {}) to associate with {}", vpc.vpc_id, vpc.region,
                                    state_.agent_vpcs.at(vpc.vpc_id).owner_id, name),
                        owner, name, zone_id, vpc);
     }
     if (!associated && conflicts(name, zone_id, vpc)) return;
     if (!associated) {
-      push_zone_action(ActionKind::associate_zone,
+      push_zone_action<actions::AssociateZone>(
                        fmt::format("associate {} ({}) with {}", vpc.vpc_id, vpc.region, name),
                        agent ? agent_target(*agent) : owner, name, zone_id, vpc);
     }
     if (other_account && (!associated || authorized)) {
-      push_zone_action(ActionKind::delete_authorization,
+      push_zone_action<actions::DeleteAuthorization>(
                        fmt::format("delete the used authorization of {} on {}", vpc.vpc_id, name), owner, name,
                        zone_id, vpc);
     }
@@ -625,13 +585,14 @@ class Planner {
     return true;
   }
 
-  void push_zone_action(ActionKind kind, std::string description, const CallTarget& target, const std::string& name,
+  template <typename Step>
+  void push_zone_action(std::string description, const CallTarget& target, const std::string& name,
                         const std::string& zone_id, const aws::ZoneVpc& vpc) {
-    Action action = make_action(kind, std::move(description), target);
-    action.zone_name = name;
-    action.zone_id = zone_id;
-    action.zone_vpc = vpc;
-    plan_.actions.push_back(std::move(action));
+    Step step;
+    step.zone_name = name;
+    step.zone_id = zone_id;
+    step.vpc = vpc;
+    plan_.actions.push_back(make_action(std::move(description), target, std::move(step)));
   }
 
   const ProvisionConfig& config_;

@@ -11,6 +11,8 @@
 // name points at an endpoint that does not answer yet.
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "aws/ec2.h"
@@ -53,38 +55,134 @@ struct CallTarget {
   std::optional<std::string> profile;  // none: the default chain (the endpoint VPC's account)
 };
 
-struct Action {
-  ActionKind kind = ActionKind::create_security_group;
-  std::string description;  // one line for people
-  CallTarget target;
-  std::size_t placement = 0;  // security group and endpoint actions
+// One struct per kind of action, holding exactly what that call needs. An
+// empty id (group, peering, zone) means "the one an earlier action of this
+// apply creates", which apply resolves as it goes.
+namespace actions {
 
-  std::string vpc_id;  // turn_on_vpc_dns; create_peering: the requester (endpoint VPC)
-  aws::VpcAttribute attribute = aws::VpcAttribute::enable_dns_support;  // turn_on_vpc_dns
+struct TurnOnVpcDns {
+  static constexpr ActionKind kind = ActionKind::turn_on_vpc_dns;
+  std::string vpc_id;
+  aws::VpcAttribute attribute = aws::VpcAttribute::enable_dns_support;
+};
 
-  // authorize_ingress, create_endpoint, modify_endpoint: the group, or empty
-  // for "the group this apply creates in the placement".
-  std::string security_group_id;
-  std::vector<std::string> cidrs;  // authorize_ingress
-  ServiceChoice service;           // create_endpoint, upsert_alias
-  std::vector<std::string> subnet_ids;  // create_endpoint; modify_endpoint: to add
-  bool private_dns = false;             // create_endpoint, modify_endpoint
-  std::string endpoint_id;              // modify_endpoint
-  bool attach_group = false;            // modify_endpoint: add security_group_id
+struct CreateSecurityGroup {
+  static constexpr ActionKind kind = ActionKind::create_security_group;
+  std::size_t placement = 0;
+  std::string vpc_id;
+  std::vector<aws::Tag> tags;
+};
 
-  // create_peering, accept_peering, create_route: the Agent VPC's side.
+struct AuthorizeIngress {
+  static constexpr ActionKind kind = ActionKind::authorize_ingress;
+  std::size_t placement = 0;
+  std::string security_group_id;  // empty: the group this apply creates in the placement
+  std::vector<std::string> cidrs;
+};
+
+struct CreateEndpoint {
+  static constexpr ActionKind kind = ActionKind::create_endpoint;
+  std::size_t placement = 0;
+  std::string vpc_id;
+  std::string security_group_id;  // empty: the group this apply creates in the placement
+  ServiceChoice service;
+  std::vector<std::string> subnet_ids;
+  bool private_dns = false;
+  std::vector<aws::Tag> tags;
+};
+
+// Changes an adopted endpoint in place (its DNS names stay the same).
+struct ModifyEndpoint {
+  static constexpr ActionKind kind = ActionKind::modify_endpoint;
+  std::size_t placement = 0;
+  std::string endpoint_id;
+  ServiceChoice service;
+  std::vector<std::string> add_subnet_ids;
+  bool attach_group = false;
+  std::string security_group_id;  // the group to attach; empty: the one this apply creates
+  bool private_dns = false;
+};
+
+// Requested from the endpoint VPC towards an Agent VPC.
+struct CreatePeering {
+  static constexpr ActionKind kind = ActionKind::create_peering;
+  std::string vpc_id;  // the requester: the endpoint VPC
   std::string peer_vpc_id;
   std::string peer_region;
   std::string peer_owner_id;  // set when it is another account
-  std::string peering_id;     // empty: the one this apply creates for peer_vpc_id
-  std::string route_table_id;     // create_route
-  std::string destination_cidr;   // create_route
+  std::vector<aws::Tag> tags;
+};
 
-  std::string zone_name;  // zone actions
-  std::string zone_id;    // empty: the one this apply creates for zone_name
-  aws::ZoneVpc zone_vpc;  // create_zone: its first VPC; association actions: the VPC
+struct AcceptPeering {
+  static constexpr ActionKind kind = ActionKind::accept_peering;
+  std::string peer_vpc_id;  // the Agent VPC the peering leads to
+  std::string peering_id;   // empty: the one this apply creates for peer_vpc_id
+};
 
-  std::vector<aws::Tag> tags;  // create_*: the full tag set
+struct CreateRoute {
+  static constexpr ActionKind kind = ActionKind::create_route;
+  std::string route_table_id;
+  std::string destination_cidr;
+  std::string peer_vpc_id;  // the Agent VPC the peering leads to
+  std::string peering_id;   // empty: the one this apply creates for peer_vpc_id
+};
+
+struct CreateZone {
+  static constexpr ActionKind kind = ActionKind::create_zone;
+  std::string zone_name;
+  aws::ZoneVpc first_vpc;  // a private zone is created with one VPC
+  ServiceChoice service;
+  std::vector<aws::Tag> tags;
+};
+
+// A zone an earlier apply created but whose tagging answer was lost.
+struct TagZone {
+  static constexpr ActionKind kind = ActionKind::tag_zone;
+  std::string zone_name;
+  std::string zone_id;
+  std::vector<aws::Tag> tags;
+};
+
+struct UpsertAlias {
+  static constexpr ActionKind kind = ActionKind::upsert_alias;
+  std::string zone_name;
+  std::string zone_id;  // empty: the zone this apply creates for zone_name
+  ServiceChoice service;
+};
+
+// The three steps of a VPC association; authorize and delete only when the
+// VPC belongs to another account.
+struct ZoneAssociation {
+  std::string zone_name;
+  std::string zone_id;  // empty: the zone this apply creates for zone_name
+  aws::ZoneVpc vpc;
+};
+struct AuthorizeAssociation : ZoneAssociation {
+  static constexpr ActionKind kind = ActionKind::authorize_association;
+};
+struct AssociateZone : ZoneAssociation {
+  static constexpr ActionKind kind = ActionKind::associate_zone;
+};
+struct DeleteAuthorization : ZoneAssociation {
+  static constexpr ActionKind kind = ActionKind::delete_authorization;
+};
+
+}  // namespace actions
+
+using ActionDetails =
+    std::variant<actions::TurnOnVpcDns, actions::CreateSecurityGroup, actions::AuthorizeIngress,
+                 actions::CreateEndpoint, actions::ModifyEndpoint, actions::CreatePeering, actions::AcceptPeering,
+                 actions::CreateRoute, actions::CreateZone, actions::TagZone, actions::UpsertAlias,
+                 actions::AuthorizeAssociation, actions::AssociateZone, actions::DeleteAuthorization>;
+
+struct Action {
+  std::string description;  // one line for people
+  CallTarget target;
+  ActionDetails details;
+
+  ActionKind kind() const {
+    return std::visit([](const auto& detail) { return std::decay_t<decltype(detail)>::kind; }, details);
+  }
 };
 
 // Something already in place that matches the config.

@@ -23,7 +23,7 @@ std::string format_plan_json(const Plan& plan) {
   nlohmann::json out = {{"ok", plan.ok()}, {"actions", nlohmann::json::array()},
                         {"keep", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};
   for (const auto& action : plan.actions) {
-    out["actions"].push_back({{"kind", to_string(action.kind)}, {"description", action.description}});
+    out["actions"].push_back({{"kind", to_string(action.kind())}, {"description", action.description}});
   }
   for (const auto& keep : plan.keeps) {
     out["keep"].push_back({{"description", keep.description}, {"id", keep.resource_id}, {"managed", keep.managed}});

@@ -18,8 +18,15 @@ inline aws::Subnet subnet(const std::string& id, const std::string& zone, const 
 
 inline std::vector<ActionKind> kinds(const Plan& plan) {
   std::vector<ActionKind> result;
-  for (const auto& action : plan.actions) result.push_back(action.kind);
+  for (const auto& action : plan.actions) result.push_back(action.kind());
   return result;
+}
+
+// The details of the index-th action, which must be a Step (a wrong kind
+// throws std::bad_variant_access, and the test fails).
+template <typename Step>
+const Step& details(const Plan& plan, std::size_t index) {
+  return std::get<Step>(plan.actions.at(index).details);
 }
 
 // "subject: message" per problem, in plan order.

@@ -12,6 +12,7 @@ namespace provision {
 namespace {
 
 using ::testing::ElementsAre;
+using test::details;
 using test::kinds;
 using test::messages;
 using ::testing::HasSubstr;
@@ -87,9 +88,9 @@ TEST(Planner, FreshAccountCreatesGroupRuleAndOneEndpointPerService) {
   EXPECT_THAT(messages(plan), IsEmpty());
   EXPECT_THAT(kinds(plan), ElementsAre(ActionKind::create_security_group, ActionKind::authorize_ingress,
                                        ActionKind::create_endpoint, ActionKind::create_endpoint));
-  EXPECT_THAT(plan.actions[1].cidrs, ElementsAre("10.2.0.0/16"));
-  EXPECT_EQ(plan.actions[1].security_group_id, "");  // the group made by the first action
-  const Action& metrics = plan.actions[2];
+  EXPECT_THAT(details<actions::AuthorizeIngress>(plan, 1).cidrs, ElementsAre("10.2.0.0/16"));
+  EXPECT_EQ(details<actions::AuthorizeIngress>(plan, 1).security_group_id, "");  // the group made by the first action
+  const auto& metrics = details<actions::CreateEndpoint>(plan, 2);
   EXPECT_EQ(metrics.service.service_name, metrics_name);
   EXPECT_THAT(metrics.subnet_ids, ElementsAre("subnet-a", "subnet-b"));
   EXPECT_THAT(metrics.tags, ::testing::Contains(aws::Tag{managed_tag, "true"}));
@@ -114,8 +115,8 @@ TEST(Planner, ExistingGroupMissingACidrGetsOnlyThatRule) {
   state.agent_vpcs["vpc-more-agents"] = ObservedVpc{"vpc-more-agents", "10.3.0.0/16", true, true, "", {}};
   const Plan plan = make_plan(wanted, state);
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::authorize_ingress));
-  EXPECT_EQ(plan.actions[0].security_group_id, "sg-1");
-  EXPECT_THAT(plan.actions[0].cidrs, ElementsAre("10.3.0.0/16"));
+  EXPECT_EQ(details<actions::AuthorizeIngress>(plan, 0).security_group_id, "sg-1");
+  EXPECT_THAT(details<actions::AuthorizeIngress>(plan, 0).cidrs, ElementsAre("10.3.0.0/16"));
 }
 
 TEST(Planner, AllTrafficRuleAlreadyAdmits443) {
@@ -129,7 +130,7 @@ TEST(Planner, EndpointsCreatedInTheExistingGroup) {
   state.placements[0].security_group = our_group({"10.2.0.0/16"});
   const Plan plan = make_plan(config(), state);
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::create_endpoint, ActionKind::create_endpoint));
-  EXPECT_EQ(plan.actions[0].security_group_id, "sg-1");
+  EXPECT_EQ(details<actions::CreateEndpoint>(plan, 0).security_group_id, "sg-1");
 }
 
 TEST(Planner, UnmanagedEndpointIsKeptNotDuplicated) {
@@ -203,10 +204,10 @@ TEST(Planner, VpcDnsAttributesTurnedOnWhenAsked) {
   const Plan plan = make_plan(wanted, state);
   EXPECT_THAT(messages(plan), IsEmpty());
   ASSERT_GE(plan.actions.size(), 2u);
-  EXPECT_EQ(plan.actions[0].kind, ActionKind::turn_on_vpc_dns);
-  EXPECT_EQ(plan.actions[0].attribute, aws::VpcAttribute::enable_dns_support);
-  EXPECT_EQ(plan.actions[1].attribute, aws::VpcAttribute::enable_dns_hostnames);
-  EXPECT_EQ(plan.actions[1].vpc_id, "vpc-endpoints");
+  EXPECT_EQ(plan.actions[0].kind(), ActionKind::turn_on_vpc_dns);
+  EXPECT_EQ(details<actions::TurnOnVpcDns>(plan, 0).attribute, aws::VpcAttribute::enable_dns_support);
+  EXPECT_EQ(details<actions::TurnOnVpcDns>(plan, 1).attribute, aws::VpcAttribute::enable_dns_hostnames);
+  EXPECT_EQ(details<actions::TurnOnVpcDns>(plan, 1).vpc_id, "vpc-endpoints");
 }
 
 TEST(Planner, MissingVpcs) {
@@ -233,7 +234,7 @@ TEST(Planner, AgentsInTheEndpointVpcAreFine) {
   state.agent_vpcs = {{"vpc-endpoints", *state.placements[0].vpc}};
   const Plan plan = make_plan(wanted, state);
   EXPECT_THAT(messages(plan), IsEmpty());
-  EXPECT_THAT(plan.actions[1].cidrs, ElementsAre("10.1.0.0/16"));
+  EXPECT_THAT(details<actions::AuthorizeIngress>(plan, 1).cidrs, ElementsAre("10.1.0.0/16"));
 }
 
 TEST(Planner, ExistingEndpointIsChangedInPlace) {
@@ -245,14 +246,14 @@ TEST(Planner, ExistingEndpointIsChangedInPlace) {
   EXPECT_THAT(messages(plan), IsEmpty());
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::modify_endpoint, ActionKind::modify_endpoint));
   EXPECT_EQ(plan.actions[0].description, "change endpoint vpce-m for metrics: turn private DNS on");
-  EXPECT_TRUE(plan.actions[0].private_dns);
-  EXPECT_THAT(plan.actions[0].subnet_ids, IsEmpty());
-  EXPECT_FALSE(plan.actions[0].attach_group);
+  EXPECT_TRUE(details<actions::ModifyEndpoint>(plan, 0).private_dns);
+  EXPECT_THAT(details<actions::ModifyEndpoint>(plan, 0).add_subnet_ids, IsEmpty());
+  EXPECT_FALSE(details<actions::ModifyEndpoint>(plan, 0).attach_group);
   EXPECT_EQ(plan.actions[1].description,
             "change endpoint vpce-l for logs: add subnet(s) subnet-b, attach security group datadog-pl");
-  EXPECT_THAT(plan.actions[1].subnet_ids, ElementsAre("subnet-b"));
-  EXPECT_TRUE(plan.actions[1].attach_group);
-  EXPECT_EQ(plan.actions[1].security_group_id, "sg-1");
+  EXPECT_THAT(details<actions::ModifyEndpoint>(plan, 1).add_subnet_ids, ElementsAre("subnet-b"));
+  EXPECT_TRUE(details<actions::ModifyEndpoint>(plan, 1).attach_group);
+  EXPECT_EQ(details<actions::ModifyEndpoint>(plan, 1).security_group_id, "sg-1");
 }
 
 TEST(Planner, EndpointWithAnotherSubnetInAConfiguredAz) {

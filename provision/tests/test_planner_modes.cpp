@@ -13,6 +13,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using test::details;
 using test::kinds;
 using test::messages;
 using test::subnet;
@@ -80,14 +81,14 @@ TEST(CrossRegion, FreshPlanMakesEndpointsInEachAgentVpc) {
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::create_security_group, ActionKind::authorize_ingress,
                                        ActionKind::create_endpoint, ActionKind::create_security_group,
                                        ActionKind::authorize_ingress, ActionKind::create_endpoint));
-  const Action& west = plan.actions[5];
-  EXPECT_EQ(west.target.region, "us-west-2");
-  EXPECT_EQ(west.target.profile, "west");
+  EXPECT_EQ(plan.actions[5].target.region, "us-west-2");
+  EXPECT_EQ(plan.actions[5].target.profile, "west");
+  EXPECT_THAT(plan.actions[5].description, HasSubstr("from us-east-1"));
+  const auto& west = details<actions::CreateEndpoint>(plan, 5);
   EXPECT_EQ(west.placement, 1u);
   EXPECT_EQ(west.vpc_id, "vpc-usw");
   EXPECT_TRUE(west.private_dns);
-  EXPECT_THAT(west.description, HasSubstr("from us-east-1"));
-  EXPECT_THAT(plan.actions[4].cidrs, ElementsAre("10.5.0.0/16"));
+  EXPECT_THAT(details<actions::AuthorizeIngress>(plan, 4).cidrs, ElementsAre("10.5.0.0/16"));
 }
 
 TEST(CrossRegion, ServiceNotSharedWithThatRegion) {
@@ -210,26 +211,26 @@ TEST(Peering, FreshPlanInApplyOrder) {
                           ActionKind::create_zone, ActionKind::upsert_alias, ActionKind::associate_zone,
                           ActionKind::authorize_association, ActionKind::associate_zone,
                           ActionKind::delete_authorization));
-  EXPECT_FALSE(plan.actions[2].private_dns);  // our zones answer instead
-  EXPECT_THAT(plan.actions[1].cidrs, ElementsAre("10.2.0.0/16", "10.3.0.0/16"));
-  const Action& cross_account = plan.actions[7];
+  EXPECT_FALSE(details<actions::CreateEndpoint>(plan, 2).private_dns);  // our zones answer instead
+  EXPECT_THAT(details<actions::AuthorizeIngress>(plan, 1).cidrs, ElementsAre("10.2.0.0/16", "10.3.0.0/16"));
+  const auto& cross_account = details<actions::CreatePeering>(plan, 7);
   EXPECT_EQ(cross_account.peer_owner_id, "222222222222");
   EXPECT_EQ(cross_account.peer_region, "us-west-2");
-  EXPECT_EQ(cross_account.target.region, "us-east-1");
-  EXPECT_EQ(plan.actions[3].peer_owner_id, "");  // same account
-  const Action& accept = plan.actions[8];
-  EXPECT_EQ(accept.target.region, "us-west-2");
-  EXPECT_EQ(accept.target.profile, "agents");
-  EXPECT_EQ(accept.peering_id, "");  // the one this apply creates
-  EXPECT_EQ(plan.actions[9].route_table_id, "rtb-hub");
-  EXPECT_EQ(plan.actions[9].destination_cidr, "10.3.0.0/16");
-  EXPECT_EQ(plan.actions[10].route_table_id, "rtb-other");
-  EXPECT_EQ(plan.actions[10].destination_cidr, "10.1.0.0/16");
+  EXPECT_EQ(plan.actions[7].target.region, "us-east-1");
+  EXPECT_EQ(details<actions::CreatePeering>(plan, 3).peer_owner_id, "");  // same account
+  EXPECT_EQ(plan.actions[8].target.region, "us-west-2");
+  EXPECT_EQ(plan.actions[8].target.profile, "agents");
+  EXPECT_EQ(details<actions::AcceptPeering>(plan, 8).peering_id, "");  // the one this apply creates
+  EXPECT_EQ(details<actions::AcceptPeering>(plan, 8).peer_vpc_id, "vpc-other");
+  EXPECT_EQ(details<actions::CreateRoute>(plan, 9).route_table_id, "rtb-hub");
+  EXPECT_EQ(details<actions::CreateRoute>(plan, 9).destination_cidr, "10.3.0.0/16");
+  EXPECT_EQ(details<actions::CreateRoute>(plan, 10).route_table_id, "rtb-other");
+  EXPECT_EQ(details<actions::CreateRoute>(plan, 10).destination_cidr, "10.1.0.0/16");
   EXPECT_EQ(plan.actions[10].target.profile, "agents");
-  const Action& zone = plan.actions[11];
+  const auto& zone = details<actions::CreateZone>(plan, 11);
   EXPECT_EQ(zone.zone_name, metrics_dns);  // read from DescribeVpcEndpointServices
-  EXPECT_EQ(zone.zone_vpc, (aws::ZoneVpc{"us-east-1", "vpc-hub"}));
-  EXPECT_EQ(plan.actions[13].zone_vpc, (aws::ZoneVpc{"eu-west-1", "vpc-eu"}));
+  EXPECT_EQ(zone.first_vpc, (aws::ZoneVpc{"us-east-1", "vpc-hub"}));
+  EXPECT_EQ(details<actions::AssociateZone>(plan, 13).vpc, (aws::ZoneVpc{"eu-west-1", "vpc-eu"}));
   EXPECT_EQ(plan.actions[13].target.profile, std::nullopt);
   EXPECT_EQ(plan.actions[15].target.profile, "agents");  // the VPC owner associates
   EXPECT_EQ(plan.actions[14].target.profile, std::nullopt);  // the zone owner authorizes
@@ -247,7 +248,7 @@ TEST(Peering, PendingPeeringIsAcceptedAndALingeringAuthorizationDeleted) {
   state.zones[metrics_dns][0].authorizations = {{"us-west-2", "vpc-other"}};
   const Plan plan = make_plan(peering_config(), state);
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::accept_peering, ActionKind::delete_authorization));
-  EXPECT_EQ(plan.actions[0].peering_id, "pcx-other");
+  EXPECT_EQ(details<actions::AcceptPeering>(plan, 0).peering_id, "pcx-other");
 }
 
 TEST(Peering, StaleAliasIsUpserted) {
@@ -261,7 +262,7 @@ TEST(Peering, EndpointWithPrivateDnsOnIsTurnedOff) {
   state.placements[0].endpoints[0].private_dns_enabled = true;
   const Plan plan = make_plan(peering_config(), state);
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::modify_endpoint));
-  EXPECT_FALSE(plan.actions[0].private_dns);
+  EXPECT_FALSE(details<actions::ModifyEndpoint>(plan, 0).private_dns);
 }
 
 TEST(Peering, RouteToSomethingElseIsAProblem) {
@@ -293,7 +294,7 @@ TEST(Peering, OverlappingAgentVpc) {
   // No peering or routes are planned towards it (only towards vpc-other).
   std::vector<std::string> peers;
   for (const auto& action : plan.actions) {
-    if (action.kind == ActionKind::create_peering) peers.push_back(action.peer_vpc_id);
+    if (const auto* create = std::get_if<actions::CreatePeering>(&action.details)) peers.push_back(create->peer_vpc_id);
   }
   EXPECT_THAT(peers, ElementsAre("vpc-other"));
 }
@@ -306,7 +307,7 @@ TEST(Peering, AgentVpcDnsAttributesAreChecked) {
   ProvisionConfig fixing = peering_config();
   fixing.turn_on_vpc_dns = true;
   const Plan plan = make_plan(fixing, state);
-  ASSERT_EQ(plan.actions[0].kind, ActionKind::turn_on_vpc_dns);
+  ASSERT_EQ(plan.actions[0].kind(), ActionKind::turn_on_vpc_dns);
   EXPECT_EQ(plan.actions[0].target.profile, "agents");
 }
 
@@ -328,8 +329,8 @@ TEST(Peering, ZoneWithOurCommentButNoTagsIsTagged) {
   zone.zone.comment = zone_comment(peering_config(), peering_config().services[0]);
   const Plan plan = make_plan(peering_config(), state);
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::tag_zone, ActionKind::associate_zone));
-  EXPECT_EQ(plan.actions[0].zone_id, "Z1");
-  EXPECT_THAT(plan.actions[0].tags, Contains(aws::Tag{managed_tag, "true"}));
+  EXPECT_EQ(details<actions::TagZone>(plan, 0).zone_id, "Z1");
+  EXPECT_THAT(details<actions::TagZone>(plan, 0).tags, Contains(aws::Tag{managed_tag, "true"}));
   EXPECT_TRUE(plan.keeps.back().managed);
 }
 
@@ -387,10 +388,10 @@ TEST(Peering, SecondaryCidrBlocksAreAdmittedAndRouted) {
   const Plan plan = make_plan(peering_config(), state);
   EXPECT_THAT(messages(plan), IsEmpty());
   ASSERT_THAT(kinds(plan), ElementsAre(ActionKind::authorize_ingress, ActionKind::create_route));
-  EXPECT_THAT(plan.actions[0].cidrs, ElementsAre("100.64.0.0/16"));
-  EXPECT_EQ(plan.actions[1].route_table_id, "rtb-hub");
-  EXPECT_EQ(plan.actions[1].destination_cidr, "100.64.0.0/16");
-  EXPECT_EQ(plan.actions[1].peering_id, "pcx-eu");
+  EXPECT_THAT(details<actions::AuthorizeIngress>(plan, 0).cidrs, ElementsAre("100.64.0.0/16"));
+  EXPECT_EQ(details<actions::CreateRoute>(plan, 1).route_table_id, "rtb-hub");
+  EXPECT_EQ(details<actions::CreateRoute>(plan, 1).destination_cidr, "100.64.0.0/16");
+  EXPECT_EQ(details<actions::CreateRoute>(plan, 1).peering_id, "pcx-eu");
   const std::string checks = format_checklist_text(verify(peering_config(), state));
   EXPECT_THAT(checks, HasSubstr("[FAIL] route table rtb-hub (vpc-hub) routes 100.64.0.0/16 over pcx-eu"));
   EXPECT_THAT(checks, HasSubstr("[FAIL] security group datadog-pl admits tcp/443 from 100.64.0.0/16"));
