@@ -91,8 +91,13 @@ class LocalWorld:
             self.listeners = json.load(f)["listeners"]
 
     def set_records(self, a=None, aaaa=None):
-        """Rewrites the A/AAAA records; dnsmasq reloads them within milliseconds."""
+        """Rewrites the A/AAAA records and returns once dnsmasq answers with
+        them (its inotify reload is asynchronous)."""
         dnsmasq_zone.write_records(self.dns.workdir, a, aaaa)
+        for qtype, mapping in (("A", a or {}), ("AAAA", aaaa or {})):
+            for name, ips in mapping.items():
+                ips = [ips] if isinstance(ips, str) else ips
+                dnsmasq_zone.wait_for_answer(self.dns.port, name, qtype, ips, host=self.dns.host)
 
     def dns_server(self):
         return "%s:%d" % (self.dns.host, self.dns.port)
