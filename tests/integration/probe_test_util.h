@@ -17,7 +17,7 @@ inline constexpr auto hang_guard = std::chrono::seconds(30);
 
 inline checks::DnsResult resolve_once(checks::DnsResolver& resolver, boost::asio::io_context& io,
                                       const std::string& host,
-                                      std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+                                      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
   std::optional<checks::DnsResult> result;
   resolver.resolve(host, timeout, [&](checks::DnsResult finished) { result = std::move(finished); });
   io.restart();

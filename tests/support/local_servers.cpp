@@ -1,5 +1,6 @@
 #include "local_servers.h"
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -140,11 +141,11 @@ std::vector<std::string> dnsmasq_command(const TempDir& work, const std::string&
 
 }  // namespace
 
+// Port 0 goes to dnsmasq_zone.py, which picks a port and retries with
+// another if dnsmasq cannot bind it (another process took it meanwhile).
 Dnsmasq::Dnsmasq(const nlohmann::json& zone, std::string listen_address, std::uint16_t port)
-    : address_(std::move(listen_address)),
-      port_(port == 0 ? free_port() : port),
-      process_(dnsmasq_command(work_, address_, port_, zone)) {
-  wait_for_json_file(work_.path() / "ready.json", process_);
+    : address_(std::move(listen_address)), port_(port), process_(dnsmasq_command(work_, address_, port_, zone)) {
+  port_ = wait_for_json_file(work_.path() / "ready.json", process_).at("port").get<std::uint16_t>();
 }
 
 void Dnsmasq::rewrite_records(const nlohmann::json& a, const nlohmann::json& aaaa) {
@@ -154,10 +155,13 @@ void Dnsmasq::rewrite_records(const nlohmann::json& a, const nlohmann::json& aaa
   if (std::system(command.c_str()) != 0) throw std::runtime_error("rewriting dnsmasq records failed");
 }
 
+// A pid has at most 22 bits (the kernel's PID_MAX_LIMIT); with 2 bits of a
+// per-process counter that is 24 bits, exactly the host part of 127/8. So two
+// live test processes never get the same address (up to 4 per process).
 std::string unique_loopback_address() {
-  static int next = 0;
-  const int host = 1 + (static_cast<int>(getpid()) * 7 + next++) % 250;
-  return "127.0.53." + std::to_string(host);
+  static unsigned next = 0;
+  const unsigned host = (static_cast<unsigned>(getpid()) << 2) | (next++ & 3u);
+  return fmt::format("127.{}.{}.{}", (host >> 16) & 0xffu, (host >> 8) & 0xffu, host & 0xffu);
 }
 
 FixtureServers::FixtureServers(nlohmann::json spec)

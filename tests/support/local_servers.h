@@ -71,8 +71,8 @@ class Dnsmasq {
   ChildProcess process_;
 };
 
-// A loopback address in 127.0.53.0/24 that no other test process of this
-// run uses (derived from the pid), for servers that must sit on port 53.
+// A loopback address that no other live test process uses (derived from the
+// pid), for servers that must sit on port 53.
 std::string unique_loopback_address();
 
 class FixtureServers {
