@@ -67,12 +67,12 @@ import asyncio
 import ipaddress
 import json
 import os
-import select
 import signal
 import socket
 import ssl
 import struct
 import sys
+import time
 
 VALIDATE_PATH = "/api/v1/validate"
 MAX_HEADER_BYTES = 64 * 1024
@@ -378,34 +378,50 @@ def loopback_family(host):
     return socket.AF_INET6 if ip.version == 6 else socket.AF_INET
 
 
+def accept_queue(lsock):
+    """(connections waiting in the accept queue, its limit) of a listener.
+
+    For a listening socket Linux reports these in TCP_INFO's tcpi_unacked and
+    tcpi_sacked (struct tcp_info: 8 bytes of u8 fields, then u32 rto, ato,
+    snd_mss, rcv_mss, unacked, sacked)."""
+    info = lsock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    return struct.unpack_from("=II", info, 24)
+
+
 def make_blackhole(family, host, port):
     """Listener with backlog 0 that is never accept()ed, plus filler
     connections from this process that occupy its accept queue.
 
-    Linux drops an incoming SYN when the accept queue is full, so every
-    later client's connect() just times out (the SYN is retried until the
-    client gives up).  How many fillers fit depends on the kernel (backlog 0
-    still admits one), so keep connecting until a probe connection does not
-    complete within 50 ms, which proves that SYNs are being dropped.
+    Linux drops an incoming SYN when the accept queue is full (more queued
+    than its limit), so every later client's connect() just times out (the
+    SYN is retried until the client gives up). Fillers are added until the
+    kernel itself reports the queue full; no timing is involved, so a loaded
+    machine cannot make this stop early.
     Returns (listener, fillers); both must stay open.
     """
     lsock = make_socket(family, socket.SOCK_STREAM, host, port, backlog=0)
     addr = lsock.getsockname()[:2]
     fillers = []
-    for _ in range(16):
-        c = socket.socket(family, socket.SOCK_STREAM)
-        c.setblocking(False)
-        c.connect_ex(addr)
-        _, writable, _ = select.select([], [c], [], 0.05)
-        if writable and c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
-            fillers.append(c)  # got into the accept queue; keep it there
-            continue
-        c.close()  # SYN was dropped: the queue is full
-        return lsock, fillers
-    lsock.close()
-    for c in fillers:
-        c.close()
-    raise OSError("could not fill the accept queue of %s:%d" % addr)
+    try:
+        for _ in range(16):
+            queued, limit = accept_queue(lsock)
+            if queued > limit:
+                return lsock, fillers
+            c = socket.socket(family, socket.SOCK_STREAM)
+            fillers.append(c)
+            c.setblocking(False)
+            c.connect_ex(addr)
+            deadline = time.monotonic() + 10
+            while accept_queue(lsock)[0] == queued:
+                if time.monotonic() > deadline:
+                    raise OSError("a filler connection to %s:%d never reached the accept queue" % addr)
+                time.sleep(0.001)
+        raise OSError("could not fill the accept queue of %s:%d" % addr)
+    except BaseException:
+        lsock.close()
+        for c in fillers:
+            c.close()
+        raise
 
 
 def make_socket(family, kind, host, port, backlog=LISTEN_BACKLOG):

@@ -489,6 +489,7 @@ class ConnectedChild {
  private:
   [[noreturn]] static void run_child(const char* name, int family, sockaddr_storage server, int ready) {
     prctl(PR_SET_NAME, name);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test process
     const int fd = socket(family, SOCK_STREAM, 0);
     sockaddr_storage local{};
     socklen_t length = sizeof local;
