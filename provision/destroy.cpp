@@ -72,19 +72,47 @@ Expected<void> read_route_tables(AwsClients& clients, const std::string& vpc_id,
   return {};
 }
 
+const aws::PeeringVpcInfo& our_side(const ProvisionConfig& config, const aws::VpcPeeringConnection& peering) {
+  return peering.requester.vpc_id == config.endpoint_vpc.vpc_id ? peering.requester : peering.accepter;
+}
+const aws::PeeringVpcInfo& their_side(const ProvisionConfig& config, const aws::VpcPeeringConnection& peering) {
+  return peering.requester.vpc_id == config.endpoint_vpc.vpc_id ? peering.accepter : peering.requester;
+}
+
+// The credentials for each account seen on our peerings: the endpoint
+// account's own (the default chain), and for an Agent account the profile of
+// a configured Agent VPC in it.
+std::map<std::string, std::optional<std::string>> profiles_by_account(const ProvisionConfig& config,
+                                                                      const DestroyState& state) {
+  std::map<std::string, std::optional<std::string>> profiles;
+  for (const auto& peering : state.peerings) {
+    profiles.emplace(our_side(config, peering).owner_id, std::nullopt);
+    const aws::PeeringVpcInfo& theirs = their_side(config, peering);
+    for (const auto& agent : config.agent_vpcs) {
+      if (agent.vpc_id == theirs.vpc_id) profiles.emplace(theirs.owner_id, agent.profile);
+    }
+  }
+  return profiles;
+}
+
 // The other side of a peering of ours whose Agent VPC left the config: its
-// routes over the peering would stay as black holes. Read with the endpoint
-// account's credentials in that VPC's region; another account's VPC cannot
-// be read that way and is skipped.
+// routes over the peering would stay as black holes. Read in that VPC's
+// region with the credentials of its account (profiles_by_account); with
+// none known, it is reported (DestroyPlan::untouched) rather than guessed.
 Expected<void> read_removed_agent_route_tables(const ProvisionConfig& config, AwsClients& clients,
                                                DestroyState& state) {
+  const auto profiles = profiles_by_account(config, state);
   for (const auto& peering : state.peerings) {
     if (!is_ours(config, peering.tags)) continue;
-    const bool we_requested = peering.requester.vpc_id == config.endpoint_vpc.vpc_id;
-    const aws::PeeringVpcInfo& other = we_requested ? peering.accepter : peering.requester;
+    const aws::PeeringVpcInfo& other = their_side(config, peering);
     if (state.route_tables.contains(other.vpc_id)) continue;
     const std::string region = other.region.empty() ? config.endpoint_vpc.region : other.region;
-    SIDECAR_TRY(read_route_tables(clients, other.vpc_id, {region, std::nullopt}, state, false));
+    const auto profile = profiles.find(other.owner_id);
+    if (profile == profiles.end()) {
+      state.unreadable_peers.push_back({peering.id, other});
+      continue;
+    }
+    SIDECAR_TRY(read_route_tables(clients, other.vpc_id, {region, profile->second}, state, false));
   }
   return {};
 }
@@ -386,6 +414,14 @@ DestroyPlan make_destroy_plan(const ProvisionConfig& config, const DestroyState&
   DestroyPlan plan;
   for (const auto& placement : state.placements) plan_placement(config, placement, plan);
   plan_peerings(config, state, plan);
+  for (const auto& peer : state.unreadable_peers) {
+    plan.untouched.push_back(
+        {fmt::format("routes over {} in {} ({}, account {}): no profile for that account in the config, so they "
+                     "cannot be read; add that VPC back to agent_vpcs with its profile and run destroy again, or "
+                     "delete them there",
+                     peer.peering_id, peer.vpc.vpc_id, peer.vpc.region, peer.vpc.owner_id),
+         peer.vpc.vpc_id});
+  }
   plan.zones = state.zones;
   std::erase_if(plan.zones, [&](const ObservedZone& zone) {
     return !is_our_zone(config, zone.tags, zone.zone.comment);

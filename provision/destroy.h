@@ -27,12 +27,20 @@ struct PlacementResources {
   std::vector<aws::SecurityGroup> groups;
 };
 
+struct UnreadablePeer {
+  std::string peering_id;
+  aws::PeeringVpcInfo vpc;
+};
+
 struct DestroyState {
   std::vector<PlacementResources> placements;  // parallel to placements(config)
   std::vector<aws::VpcPeeringConnection> peerings;  // live, touching the endpoint VPC
   std::map<std::string, std::vector<aws::RouteTable>> route_tables;  // both sides of our peerings, by VPC id
   std::map<std::string, CallTarget> route_table_targets;            // where each VPC's tables were read
   std::vector<ObservedZone> zones;  // the endpoint account's private zones, tags read
+  // Other sides of our peerings whose route tables could not be read: an
+  // Agent VPC that left the config, in an account no configured VPC shares.
+  std::vector<UnreadablePeer> unreadable_peers;
 };
 
 struct RouteRemoval {

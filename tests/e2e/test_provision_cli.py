@@ -503,6 +503,43 @@ class ProvisionCli(unittest.TestCase):
                 ["VpcPeeringConnections"] if p["Status"]["Code"] not in ("deleted", "deleting")]
         self.assertEqual(live, [])
 
+    def peering_routes_in(self, vpc, region, key):
+        """(destination, peering id) of every route over a peering in the VPC's route tables."""
+        tables = self.client("ec2", region, key).describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+        return sorted((r.get("DestinationCidrBlock"), r["VpcPeeringConnectionId"])
+                      for t in tables for r in t["Routes"] if r.get("VpcPeeringConnectionId"))
+
+    def test_destroy_after_an_agent_vpc_of_another_account_left_the_config(self):
+        europe, oregon = self.peering_world()
+        second, _ = self.make_vpc("us-west-2", "10.4.0.0/16", key=KEY2)
+        with open(self.file) as f:
+            config = json.load(f)
+        config["agent_vpcs"].append({"region": "us-west-2", "vpc_id": second, "profile": "agents"})
+        self.write(config)
+        self.expect(self.provision("apply", "--yes", *POLL), 0, "endpoint(s) available")
+        self.assertEqual(len(self.peering_routes_in(second, "us-west-2", KEY2)), 1)
+
+        # Without any VPC of account 2 in the config, nothing tells destroy how to reach its route
+        # tables: it says so and leaves them (the peering itself is the endpoint account's to delete).
+        only_europe = dict(config, agent_vpcs=[config["agent_vpcs"][0]])
+        self.write(only_europe)
+        declined = self.expect(self.provision("destroy"), 4,
+                               "leave   routes over pcx-", "in %s (us-west-2, account %s): no profile for that "
+                               "account in the config" % (second, ACCOUNT2))
+        self.assertIn("in %s (us-west-2, account %s): no profile" % (oregon, ACCOUNT2), declined.stdout)
+
+        # With account 2's other VPC still configured, its profile reaches the removed one too.
+        config["agent_vpcs"] = [a for a in config["agent_vpcs"] if a["vpc_id"] != second]
+        self.write(config)
+        planned = self.expect(self.provision("destroy"), 4, "delete  route 10.1.0.0/16 -> pcx-")
+        self.assertNotIn("no profile", planned.stdout)
+        self.forget_calls()
+        self.expect(self.provision("destroy", "--yes", *POLL), 0, "resource(s) deleted")
+        self.assertEqual(self.peering_routes_in(second, "us-west-2", KEY2), [])
+        self.assertEqual(self.peering_routes_in(oregon, "us-west-2", KEY2), [])
+        self.assert_calls_allowed_by_iam_policies(self.fake.calls())
+
     def test_peering_apply_fails_at_the_other_accounts_association_then_resumes(self):
         europe, oregon = self.peering_world()
         self.fake.configure({"failures": [{"action": "AssociateVPCWithHostedZone", "account": ACCOUNT2,
