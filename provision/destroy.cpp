@@ -176,7 +176,7 @@ class Destroyer {
 
  private:
   bool step(const std::string& what, const std::function<Expected<void>()>& work) {
-    return run_step(what, work, report_.failure);
+    return run_step(what, work, options_, report_.failure);
   }
 
   void done(const std::string& line) {

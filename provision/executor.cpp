@@ -48,7 +48,7 @@ class Executor {
 
  private:
   bool attempt(const std::string& what, const std::function<Expected<void>()>& work) {
-    return run_step(what, work, report_.failure);
+    return run_step(what, work, options_, report_.failure);
   }
 
   // One overload of run() per kind of action (planner.h, namespace actions).

@@ -1,8 +1,10 @@
 #include "provision/provision_command.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -23,6 +25,7 @@ constexpr int exit_not_ok = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_aws = 3;
 constexpr int exit_declined = 4;
+constexpr int exit_interrupted = 130;  // 128 + SIGINT, as shells report Ctrl-C
 
 struct Session {
   ProvisionConfig config;
@@ -98,11 +101,54 @@ struct RunOutcome {
   std::vector<std::string> endpoint_ids;
   std::optional<Error> failure;
   bool declined = false;
+  bool interrupted = false;
 };
+
+// While apply or destroy changes AWS, SIGINT (Ctrl-C) and SIGTERM stop the
+// run at the next step or poll instead of killing it mid-way, so that it
+// can say what it did and how to resume. A second signal kills at once
+// (SA_RESETHAND puts the default action back after the first).
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    received_ = 0;
+    install(SIGINT, previous_int_);
+    install(SIGTERM, previous_term_);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+  static bool received() { return received_ != 0; }
+
+ private:
+  static void on_signal(int number) { received_ = number; }
+  static void install(int number, struct sigaction& previous) {
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = static_cast<int>(SA_RESETHAND);  // 0x80000000 in glibc: a sign-converting constant
+    sigaction(number, &action, &previous);
+  }
+
+  static inline volatile std::sig_atomic_t received_ = 0;
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
+
+void finish(RunOutcome& outcome) {
+  if (!outcome.failure) return;
+  outcome.interrupted = InterruptGuard::received();
+  outcome.exit_code = outcome.interrupted ? exit_interrupted : exit_aws;
+}
 
 // On a failure: what was done so far, what failed, and how to go on.
 void print_failure(const RunOutcome& outcome, const char* verb, std::ostream& err) {
-  err << fmt::format("{}: {} change(s) made before the failure:\n", verb, outcome.done.size());
+  err << fmt::format("{}: {} change(s) made before the {}:\n", verb, outcome.done.size(),
+                     outcome.interrupted ? "interruption" : "failure");
   for (const auto& line : outcome.done) err << "  done  " << line << "\n";
   err << fmt::format("{}: run `provision {}` again to resume; `provision plan` shows what is left\n", verb, verb);
   err << "provision: " << outcome.failure->message << "\n";
@@ -113,6 +159,7 @@ void print_failure(const RunOutcome& outcome, const char* verb, std::ostream& er
 void print_json_result(const std::string& plan_json, const RunOutcome& outcome, std::ostream& out) {
   nlohmann::json result = {{"ok", outcome.exit_code == exit_ok},
                            {"declined", outcome.declined},
+                           {"interrupted", outcome.interrupted},
                            {"done", outcome.done},
                            {"endpoint_ids", outcome.endpoint_ids},
                            {"error", nullptr}};
@@ -138,18 +185,20 @@ RunOutcome apply_confirmed_plan(const ProvisionCommandOptions& options, Session&
   apply_options.poll_interval = poll_interval(options);
   // Progress goes to stderr so that --output json keeps stdout parseable.
   apply_options.progress = [&err](const std::string& line) { err << line << "\n"; };
+  const InterruptGuard interrupt;
+  apply_options.interrupted = &InterruptGuard::received;
   ApplyReport applied = apply_plan(session.config, plan, *session.clients, apply_options);
   outcome.done = std::move(applied.done);
   outcome.endpoint_ids = std::move(applied.endpoint_ids);
   outcome.failure = std::move(applied.failure);
-  if (outcome.failure) outcome.exit_code = exit_aws;
+  finish(outcome);
   return outcome;
 }
 
 int run_apply(const ProvisionCommandOptions& options, Session& session, const Plan& plan, std::istream& in,
               std::ostream& out, std::ostream& err) {
   const RunOutcome outcome = apply_confirmed_plan(options, session, plan, in, out, err);
-  if (outcome.failure && outcome.exit_code == exit_aws) print_failure(outcome, "apply", err);
+  if (outcome.failure && outcome.exit_code != exit_not_ok) print_failure(outcome, "apply", err);
   if (options.json) {
     print_json_result(format_plan_json(plan), outcome, out);
   } else if (outcome.exit_code == exit_ok && plan.actions.empty()) {
@@ -174,10 +223,12 @@ RunOutcome destroy_confirmed_plan(const ProvisionCommandOptions& options, Sessio
   DestroyOptions destroy_options;
   destroy_options.poll_interval = poll_interval(options);
   destroy_options.progress = [&err](const std::string& line) { err << line << "\n"; };
+  const InterruptGuard interrupt;
+  destroy_options.interrupted = &InterruptGuard::received;
   DestroyReport destroyed = run_destroy(session.config, plan, *session.clients, destroy_options);
   outcome.done = std::move(destroyed.done);
   outcome.failure = std::move(destroyed.failure);
-  if (outcome.failure) outcome.exit_code = exit_aws;
+  finish(outcome);
   return outcome;
 }
 

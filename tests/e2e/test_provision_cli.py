@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import socket
+import signal
 import subprocess
 import sys
 import tempfile
@@ -385,6 +386,34 @@ class ProvisionCli(unittest.TestCase):
         self.expect(self.provision("verify"), 0, "0 failed")
         made = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])["VpcEndpoints"]
         self.assertEqual(len(made), 2, made)  # no duplicate
+
+    def test_interrupt_while_waiting_reports_what_was_done_then_resumes(self):
+        # The endpoints stay pending, so apply waits for them; Ctrl-C (SIGINT) then stops it between polls.
+        self.fake.configure({"endpoint_pending_describes": 1000000})
+        try:
+            process = subprocess.Popen([BINARY, "provision", "apply", "--yes", "--poll-interval", "2", "-f", self.file],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                       text=True, env=self.env)
+            before = []
+            for line in process.stderr:
+                before.append(line)
+                if line.startswith("waiting for the endpoints"):
+                    break
+            process.send_signal(signal.SIGINT)
+            out, after = process.communicate(timeout=60)
+        finally:
+            self.fake.configure({"endpoint_pending_describes": 2})
+        err = "".join(before) + after
+        self.assertNotIn(SECRET, out + err)
+        self.assertEqual(process.returncode, 130, err)
+        done = [line for line in err.splitlines() if line.startswith("  done  ")]
+        self.assertEqual(len(done), 4, err)  # the group, its rule, two endpoints
+        self.assertIn("apply: 4 change(s) made before the interruption:", err)
+        self.assertIn("apply: run `provision apply` again to resume", err)
+        self.assertIn("interrupted before the rest of the wait for the endpoints", err.strip().splitlines()[-1])
+        self.expect(self.provision("apply", "--yes", *POLL), 0, "apply: nothing to change; 2 endpoint(s) available")
+        made = self.client("ec2").describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])
+        self.assertEqual(len(made["VpcEndpoints"]), 2)  # resumed, not repeated
 
     def test_lost_answer_then_resume_makes_no_duplicate(self):
         # The endpoint is created, but every answer, retries included, is an error ("after"): lost answers.
