@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -21,6 +20,7 @@
 #include "report.h"
 #include "restart_guard.h"
 #include "status_server.h"
+#include "systemd_notify.h"
 #include "version.h"
 
 namespace sidecar {
@@ -144,7 +144,7 @@ Expected<void> Daemon::start() {
   start_watchdog();
   check_loop_health();
   refresh_agent_version();
-  sd_notify(0, "READY=1");
+  notify_systemd("READY=1");
   return {};
 }
 
@@ -598,7 +598,7 @@ void Daemon::wait_for_signal() {
 }
 
 void Daemon::reload() {
-  sd_notify(0, "RELOADING=1");
+  notify_systemd("RELOADING=1");
   auto config = load_config(options_);
   if (config && (config->status_listen != config_.status_listen || config->state_dir != config_.state_dir)) {
     spdlog::warn("reload: status.listen and state_dir changes take effect only after a restart of the sidecar");
@@ -618,11 +618,11 @@ void Daemon::reload() {
     refresh_agent_version();
   }
   ++state_.version_counter;
-  sd_notify(0, "READY=1");
+  notify_systemd("READY=1");
 }
 
 void Daemon::shutdown() {
-  sd_notify(0, "STOPPING=1");
+  notify_systemd("STOPPING=1");
   stopping_ = true;
   if (server_) server_->stop();
   for (auto& timer : timers_) timer->cancel();
@@ -636,14 +636,14 @@ void Daemon::shutdown() {
 }
 
 void Daemon::start_watchdog() {
-  std::uint64_t usec = 0;
-  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
-  const auto period = std::chrono::microseconds(usec / 2);
+  const auto timeout = systemd_watchdog_timeout();
+  if (!timeout) return;
+  const auto period = *timeout / 2;
   watchdog_timer_.expires_after(period);
   watchdog_timer_.async_wait([this](boost::system::error_code error) {
     if (error || stopping_) return;
     // A late probe loop stops the keep-alives, so systemd restarts us.
-    if (state_.loop_healthy) sd_notify(0, "WATCHDOG=1");
+    if (state_.loop_healthy) notify_systemd("WATCHDOG=1");
     start_watchdog();
   });
 }
