@@ -42,9 +42,12 @@ Expected<PlacementResources> read_placement(const Placement& placement, AwsClien
 }
 
 Expected<void> read_route_tables(AwsClients& clients, const std::string& vpc_id, const CallTarget& target,
-                                 DestroyState& state, bool required);
+                                 DestroyState& state);
 Expected<void> read_removed_agent_route_tables(const ProvisionConfig& config, AwsClients& clients,
                                                DestroyState& state);
+Expected<void> read_removed_route_tables(AwsClients& clients, const std::string& peering_id,
+                                         const aws::PeeringVpcInfo& vpc, const CallTarget& target,
+                                         DestroyState& state);
 
 Expected<void> read_peerings(const ProvisionConfig& config, AwsClients& clients, DestroyState& state) {
   auto ec2 = clients.ec2({config.endpoint_vpc.region, std::nullopt});
@@ -52,20 +55,20 @@ Expected<void> read_peerings(const ProvisionConfig& config, AwsClients& clients,
   auto peerings = read_live_peerings(**ec2, config.endpoint_vpc.vpc_id);
   if (!peerings) return peerings.error();
   state.peerings = std::move(*peerings);
-  SIDECAR_TRY(read_route_tables(clients, config.endpoint_vpc.vpc_id, endpoint_target(config), state, true));
+  SIDECAR_TRY(read_route_tables(clients, config.endpoint_vpc.vpc_id, endpoint_target(config), state));
   for (const auto& agent : config.agent_vpcs) {
-    if (is_peered(config, agent)) SIDECAR_TRY(read_route_tables(clients, agent.vpc_id, agent_target(agent), state, true));
+    if (is_peered(config, agent)) SIDECAR_TRY(read_route_tables(clients, agent.vpc_id, agent_target(agent), state));
   }
   return read_removed_agent_route_tables(config, clients, state);
 }
 
-// `required`: an AWS failure is an error; otherwise the VPC is skipped.
+// A configured VPC's route tables; an AWS failure stops destroy.
 Expected<void> read_route_tables(AwsClients& clients, const std::string& vpc_id, const CallTarget& target,
-                                 DestroyState& state, bool required) {
+                                 DestroyState& state) {
   auto ec2 = clients.ec2(target);
   if (!ec2) return ec2.error();
   auto tables = (*ec2)->describe_route_tables({}, {{"vpc-id", {vpc_id}}});
-  if (tables.is_aws_error("InvalidVpcID.NotFound") || (!tables && !required)) return {};
+  if (tables.is_aws_error("InvalidVpcID.NotFound")) return {};
   if (!tables) return tables.error().with_prefix("DescribeRouteTables: ");
   state.route_tables[vpc_id] = std::move(*tables);
   state.route_table_targets[vpc_id] = target;
@@ -79,41 +82,80 @@ const aws::PeeringVpcInfo& their_side(const ProvisionConfig& config, const aws::
   return peering.requester.vpc_id == config.endpoint_vpc.vpc_id ? peering.accepter : peering.requester;
 }
 
-// The credentials for each account seen on our peerings: the endpoint
-// account's own (the default chain), and for an Agent account the profile of
-// a configured Agent VPC in it.
-std::map<std::string, std::optional<std::string>> profiles_by_account(const ProvisionConfig& config,
-                                                                      const DestroyState& state) {
-  std::map<std::string, std::optional<std::string>> profiles;
+// Which credentials reach each account: the endpoint account's own (the
+// default chain), and an Agent account through the profile of a configured
+// Agent VPC in it. Accounts come from the peerings' owner ids, and for a
+// configured VPC with a profile but no live peering, from DescribeVpcs.
+using ProfilesByAccount = std::map<std::string, std::optional<std::string>>;
+
+ProfilesByAccount profiles_by_account(const ProvisionConfig& config, AwsClients& clients, const DestroyState& state) {
+  ProfilesByAccount profiles;
+  auto learn = [&profiles](const std::string& owner_id, const std::optional<std::string>& profile) {
+    if (!owner_id.empty()) profiles.emplace(owner_id, profile);
+  };
+  std::set<std::string> peered_vpcs;
   for (const auto& peering : state.peerings) {
-    profiles.emplace(our_side(config, peering).owner_id, std::nullopt);
+    learn(our_side(config, peering).owner_id, std::nullopt);
     const aws::PeeringVpcInfo& theirs = their_side(config, peering);
+    peered_vpcs.insert(theirs.vpc_id);
     for (const auto& agent : config.agent_vpcs) {
-      if (agent.vpc_id == theirs.vpc_id) profiles.emplace(theirs.owner_id, agent.profile);
+      if (agent.vpc_id == theirs.vpc_id) learn(theirs.owner_id, agent.profile);
     }
+  }
+  for (const auto& agent : config.agent_vpcs) {
+    if (!agent.profile || peered_vpcs.contains(agent.vpc_id)) continue;
+    auto ec2 = clients.ec2(agent_target(agent));
+    if (!ec2) continue;
+    auto vpcs = (*ec2)->describe_vpcs({agent.vpc_id});
+    if (vpcs && vpcs->size() == 1) learn(vpcs->front().owner_id, agent.profile);  // else it just cannot help
   }
   return profiles;
 }
 
 // The other side of a peering of ours whose Agent VPC left the config: its
 // routes over the peering would stay as black holes. Read in that VPC's
-// region with the credentials of its account (profiles_by_account); with
-// none known, it is reported (DestroyPlan::untouched) rather than guessed.
+// region with the credentials of its account; when none are known or the
+// read fails, it is reported (DestroyPlan::untouched) rather than guessed.
 Expected<void> read_removed_agent_route_tables(const ProvisionConfig& config, AwsClients& clients,
                                                DestroyState& state) {
-  const auto profiles = profiles_by_account(config, state);
+  std::optional<ProfilesByAccount> profiles;  // asked only when a removed VPC needs them
   for (const auto& peering : state.peerings) {
     if (!is_ours(config, peering.tags)) continue;
     const aws::PeeringVpcInfo& other = their_side(config, peering);
     if (state.route_tables.contains(other.vpc_id)) continue;
-    const std::string region = other.region.empty() ? config.endpoint_vpc.region : other.region;
-    const auto profile = profiles.find(other.owner_id);
-    if (profile == profiles.end()) {
-      state.unreadable_peers.push_back({peering.id, other});
+    if (!profiles) profiles = profiles_by_account(config, clients, state);
+    const auto profile = profiles->find(other.owner_id);
+    if (profile == profiles->end()) {
+      state.unreadable_peers.push_back(
+          {peering.id, other,
+           "no profile for that account in the config, so they cannot be read; add that VPC back to agent_vpcs "
+           "with its profile and run destroy again, or delete them there"});
       continue;
     }
-    SIDECAR_TRY(read_route_tables(clients, other.vpc_id, {region, profile->second}, state, false));
+    const CallTarget target{other.region.empty() ? config.endpoint_vpc.region : other.region, profile->second};
+    SIDECAR_TRY(read_removed_route_tables(clients, peering.id, other, target, state));
   }
+  return {};
+}
+
+Expected<void> read_removed_route_tables(AwsClients& clients, const std::string& peering_id,
+                                         const aws::PeeringVpcInfo& vpc, const CallTarget& target,
+                                         DestroyState& state) {
+  auto ec2 = clients.ec2(target);
+  if (!ec2) return ec2.error();
+  auto tables = (*ec2)->describe_route_tables({}, {{"vpc-id", {vpc.vpc_id}}});
+  if (tables.is_aws_error("InvalidVpcID.NotFound")) return {};  // the VPC is gone, and its routes with it
+  if (!tables) {
+    state.unreadable_peers.push_back(
+        {peering_id, vpc,
+         fmt::format("reading its route tables with {} failed ({}); fix that and run destroy again, or delete them "
+                     "there",
+                     target.profile ? "profile " + *target.profile : std::string("the default credentials"),
+                     tables.error().message)});
+    return {};
+  }
+  state.route_tables[vpc.vpc_id] = std::move(*tables);
+  state.route_table_targets[vpc.vpc_id] = target;
   return {};
 }
 
@@ -416,10 +458,8 @@ DestroyPlan make_destroy_plan(const ProvisionConfig& config, const DestroyState&
   plan_peerings(config, state, plan);
   for (const auto& peer : state.unreadable_peers) {
     plan.untouched.push_back(
-        {fmt::format("routes over {} in {} ({}, account {}): no profile for that account in the config, so they "
-                     "cannot be read; add that VPC back to agent_vpcs with its profile and run destroy again, or "
-                     "delete them there",
-                     peer.peering_id, peer.vpc.vpc_id, peer.vpc.region, peer.vpc.owner_id),
+        {fmt::format("routes over {} in {} ({}, account {}): {}", peer.peering_id, peer.vpc.vpc_id, peer.vpc.region,
+                     peer.vpc.owner_id, peer.reason),
          peer.vpc.vpc_id});
   }
   plan.zones = state.zones;

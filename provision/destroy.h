@@ -30,6 +30,7 @@ struct PlacementResources {
 struct UnreadablePeer {
   std::string peering_id;
   aws::PeeringVpcInfo vpc;
+  std::string reason;  // why its route tables could not be read, and what to do
 };
 
 struct DestroyState {

@@ -25,7 +25,6 @@ constexpr int exit_not_ok = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_aws = 3;
 constexpr int exit_declined = 4;
-constexpr int exit_interrupted = 130;  // 128 + SIGINT, as shells report Ctrl-C
 
 struct Session {
   ProvisionConfig config;
@@ -107,7 +106,10 @@ struct RunOutcome {
 // While apply or destroy changes AWS, SIGINT (Ctrl-C) and SIGTERM stop the
 // run at the next step or poll instead of killing it mid-way, so that it
 // can say what it did and how to resume. A second signal kills at once
-// (SA_RESETHAND puts the default action back after the first).
+// (SA_RESETHAND puts the default action back after the first). A signal
+// the caller ignores (`provision apply &` in a script ignores SIGINT) stays
+// ignored. SA_RESTART: nothing relies on a call failing with EINTR, the run
+// polls the flag.
 class InterruptGuard {
  public:
   InterruptGuard() {
@@ -123,15 +125,20 @@ class InterruptGuard {
   InterruptGuard& operator=(const InterruptGuard&) = delete;
 
   static bool received() { return received_ != 0; }
+  // As shells report a process killed by it: 130 for SIGINT, 143 for SIGTERM.
+  static int exit_code() { return 128 + received_; }
 
  private:
   static void on_signal(int number) { received_ = number; }
   static void install(int number, struct sigaction& previous) {
+    sigaction(number, nullptr, &previous);
+    if (previous.sa_handler == SIG_IGN) return;
     struct sigaction action {};
     action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);
-    action.sa_flags = static_cast<int>(SA_RESETHAND);  // 0x80000000 in glibc: a sign-converting constant
-    sigaction(number, &action, &previous);
+    // SA_RESETHAND is 0x80000000 in glibc: a sign-converting constant.
+    action.sa_flags = static_cast<int>(SA_RESETHAND) | SA_RESTART;
+    sigaction(number, &action, nullptr);
   }
 
   static inline volatile std::sig_atomic_t received_ = 0;
@@ -139,10 +146,12 @@ class InterruptGuard {
   struct sigaction previous_term_ {};
 };
 
+// An interruption is the run's own stop (a step not started), never an AWS
+// failure that happened while the signal came in.
 void finish(RunOutcome& outcome) {
   if (!outcome.failure) return;
-  outcome.interrupted = InterruptGuard::received();
-  outcome.exit_code = outcome.interrupted ? exit_interrupted : exit_aws;
+  outcome.interrupted = outcome.failure->code == checks::ErrorCode::interrupted;
+  outcome.exit_code = outcome.interrupted ? InterruptGuard::exit_code() : exit_aws;
 }
 
 // On a failure: what was done so far, what failed, and how to go on.

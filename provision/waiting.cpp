@@ -44,7 +44,7 @@ Expected<void> wait_until_done(const std::string& what, const PendingCheck& pend
 }
 
 Error interruption_before(const std::string& what) {
-  return Error{checks::ErrorCode::io, "interrupted before " + what};
+  return Error{checks::ErrorCode::interrupted, "interrupted before " + what};
 }
 
 bool run_step(const std::string& what, const std::function<Expected<void>()>& work, const WaitOptions& options,

@@ -52,7 +52,9 @@ class Daemon:
             "jitter": "0s",
         }
         restart.update(overrides.pop("restart", {}))
-        self.config = world.config(intakes, interval="1s", timeout="800ms", confirm_interval="900ms",
+        schedule = {"interval": "1s", "timeout": "800ms", "confirm_interval": "900ms"}
+        schedule.update({key: overrides.pop(key) for key in list(schedule) if key in overrides})
+        self.config = world.config(intakes, **schedule,
                                    state_dir=state_dir or os.path.join(self.dir, "state"),
                                    status={"listen": "127.0.0.1:%d" % self.port}, restart=restart,
                                    agent=overrides.pop("agent", {"process_names": ["no-such-agent"]}),
@@ -216,7 +218,8 @@ class DaemonTest(unittest.TestCase):
         self.assertIn("DNS class public -> private", daemon.log())
 
     def test_answers_flapping_every_cycle_never_restart(self):
-        daemon = self.daemon(restart={"stable_checks": 2})
+        # 2 s between probes: the test must flip the answer before the next probe sees it twice.
+        daemon = self.daemon(restart={"stable_checks": 2}, interval="2s", confirm_interval="2s")
         daemon.wait_for(lambda: daemon.intake("flip")["probes"] >= 1, "first probe")
         private = False
         for _ in range(10):

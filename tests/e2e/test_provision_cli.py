@@ -391,7 +391,8 @@ class ProvisionCli(unittest.TestCase):
         # The endpoints stay pending, so apply waits for them; Ctrl-C (SIGINT) then stops it between polls.
         self.fake.configure({"endpoint_pending_describes": 1000000})
         try:
-            process = subprocess.Popen([BINARY, "provision", "apply", "--yes", "--poll-interval", "2", "-f", self.file],
+            process = subprocess.Popen([BINARY, "provision", "apply", "--yes", "-o", "json", "--poll-interval", "2",
+                                        "-f", self.file],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                        text=True, env=self.env)
             before = []
@@ -399,6 +400,8 @@ class ProvisionCli(unittest.TestCase):
                 before.append(line)
                 if line.startswith("waiting for the endpoints"):
                     break
+            # Safe to hand over to communicate(): the binary writes nothing more until the signal (its
+            # next poll is 2 s away), so no output sits unread in the stderr reader's buffer.
             process.send_signal(signal.SIGINT)
             out, after = process.communicate(timeout=60)
         finally:
@@ -411,6 +414,8 @@ class ProvisionCli(unittest.TestCase):
         self.assertIn("apply: 4 change(s) made before the interruption:", err)
         self.assertIn("apply: run `provision apply` again to resume", err)
         self.assertIn("interrupted before the rest of the wait for the endpoints", err.strip().splitlines()[-1])
+        result = json.loads(out)["result"]
+        self.assertEqual((result["ok"], result["interrupted"], len(result["done"])), (False, True, 4), out)
         self.expect(self.provision("apply", "--yes", *POLL), 0, "apply: nothing to change; 2 endpoint(s) available")
         made = self.client("ec2").describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])
         self.assertEqual(len(made["VpcEndpoints"]), 2)  # resumed, not repeated
@@ -561,8 +566,20 @@ class ProvisionCli(unittest.TestCase):
         # With account 2's other VPC still configured, its profile reaches the removed one too.
         config["agent_vpcs"] = [a for a in config["agent_vpcs"] if a["vpc_id"] != second]
         self.write(config)
+        second_table = self.client("ec2", "us-west-2", KEY2).describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [second]}])["RouteTables"][0]["RouteTableId"]
         planned = self.expect(self.provision("destroy"), 4, "delete  route 10.1.0.0/16 -> pcx-")
+        self.assertIn(" in %s\n" % second_table, planned.stdout)
         self.assertNotIn("no profile", planned.stdout)
+        # A profile that cannot read them (here: refused) is reported too, not skipped silently. The
+        # configured VPC of account 2 is read first, the removed one second.
+        self.fake.configure({"failures": [{"action": "DescribeRouteTables", "account": ACCOUNT2, "nth": 2,
+                                           "status": 403, "code": "UnauthorizedOperation",
+                                           "message": "injected: not allowed"}]})
+        refused = self.expect(self.provision("destroy"), 4, "in %s (us-west-2, account %s): reading its route "
+                              "tables with profile agents failed (" % (second, ACCOUNT2), "injected: not allowed")
+        self.assertNotIn(" in %s\n" % second_table, refused.stdout)
+        self.fake.configure({"failures": []})
         self.forget_calls()
         self.expect(self.provision("destroy", "--yes", *POLL), 0, "resource(s) deleted")
         self.assertEqual(self.peering_routes_in(second, "us-west-2", KEY2), [])

@@ -158,9 +158,13 @@ void Dnsmasq::rewrite_records(const nlohmann::json& a, const nlohmann::json& aaa
 // A pid has at most 22 bits (the kernel's PID_MAX_LIMIT); with 2 bits of a
 // per-process counter that is 24 bits, exactly the host part of 127/8. So two
 // live test processes never get the same address (up to 4 per process).
+// 127.0.0.0/16 is left to the host's own services (127.0.0.1, 127.0.0.53):
+// small pids (a container's) move to 127.128/16, which only pids over 2^21
+// would share.
 std::string unique_loopback_address() {
   static unsigned next = 0;
-  const unsigned host = (static_cast<unsigned>(getpid()) << 2) | (next++ & 3u);
+  unsigned host = (static_cast<unsigned>(getpid()) << 2) | (next++ & 3u);
+  if ((host >> 16) == 0) host |= 1u << 23;
   return fmt::format("127.{}.{}.{}", (host >> 16) & 0xffu, (host >> 8) & 0xffu, host & 0xffu);
 }
 

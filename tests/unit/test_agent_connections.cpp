@@ -465,8 +465,9 @@ class ConnectedChild {
     if (pipe(ready) != 0) return;
     const sockaddr_storage server = listener.loopback(listener.port());
     const char* name = fake_agent_name().c_str();  // built before fork: the child only reads it
+    const pid_t parent = getpid();
     pid_ = fork();
-    if (pid_ == 0) run_child(name, listener.family(), server, ready[1]);
+    if (pid_ == 0) run_child(name, parent, listener.family(), server, ready[1]);
     close(ready[1]);
     std::uint16_t port = 0;
     if (pid_ > 0 && read(ready[0], &port, sizeof port) == sizeof port) local_port_ = ntohs(port);
@@ -487,9 +488,11 @@ class ConnectedChild {
   std::uint16_t local_port() const { return local_port_; }
 
  private:
-  [[noreturn]] static void run_child(const char* name, int family, sockaddr_storage server, int ready) {
+  [[noreturn]] static void run_child(const char* name, pid_t parent, int family, sockaddr_storage server,
+                                     int ready) {
     prctl(PR_SET_NAME, name);
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test process
+    if (getppid() != parent) _exit(1);  // it died before the line above
     const int fd = socket(family, SOCK_STREAM, 0);
     sockaddr_storage local{};
     socklen_t length = sizeof local;

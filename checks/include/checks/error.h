@@ -15,6 +15,7 @@ enum class ErrorCode {
   tls_init = 5,
   http_init = 6,
   internal = 7,
+  interrupted = 8,  // the person running the command asked it to stop
 };
 
 struct Error {
