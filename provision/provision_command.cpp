@@ -146,6 +146,17 @@ class InterruptGuard {
   struct sigaction previous_term_ {};
 };
 
+// How apply and destroy wait and report progress. Progress goes to stderr so
+// that --output json keeps stdout parseable; an InterruptGuard must be alive
+// while they run.
+WaitOptions run_options(const ProvisionCommandOptions& options, std::ostream& err) {
+  WaitOptions wait;
+  wait.poll_interval = poll_interval(options);
+  wait.progress = [&err](const std::string& line) { err << line << "\n"; };
+  wait.interrupted = &InterruptGuard::received;
+  return wait;
+}
+
 // An interruption is the run's own stop (a step not started), never an AWS
 // failure that happened while the signal came in.
 void finish(RunOutcome& outcome) {
@@ -190,13 +201,8 @@ RunOutcome apply_confirmed_plan(const ProvisionCommandOptions& options, Session&
     outcome.declined = true;
     return outcome;
   }
-  ApplyOptions apply_options;
-  apply_options.poll_interval = poll_interval(options);
-  // Progress goes to stderr so that --output json keeps stdout parseable.
-  apply_options.progress = [&err](const std::string& line) { err << line << "\n"; };
   const InterruptGuard interrupt;
-  apply_options.interrupted = &InterruptGuard::received;
-  ApplyReport applied = apply_plan(session.config, plan, *session.clients, apply_options);
+  ApplyReport applied = apply_plan(session.config, plan, *session.clients, run_options(options, err));
   outcome.done = std::move(applied.done);
   outcome.endpoint_ids = std::move(applied.endpoint_ids);
   outcome.failure = std::move(applied.failure);
@@ -229,12 +235,8 @@ RunOutcome destroy_confirmed_plan(const ProvisionCommandOptions& options, Sessio
     outcome.declined = true;
     return outcome;
   }
-  DestroyOptions destroy_options;
-  destroy_options.poll_interval = poll_interval(options);
-  destroy_options.progress = [&err](const std::string& line) { err << line << "\n"; };
   const InterruptGuard interrupt;
-  destroy_options.interrupted = &InterruptGuard::received;
-  DestroyReport destroyed = run_destroy(session.config, plan, *session.clients, destroy_options);
+  DestroyReport destroyed = run_destroy(session.config, plan, *session.clients, run_options(options, err));
   outcome.done = std::move(destroyed.done);
   outcome.failure = std::move(destroyed.failure);
   finish(outcome);

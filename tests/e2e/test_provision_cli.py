@@ -563,11 +563,19 @@ class ProvisionCli(unittest.TestCase):
                                "account in the config" % (second, ACCOUNT2))
         self.assertIn("in %s (us-west-2, account %s): no profile" % (oregon, ACCOUNT2), declined.stdout)
 
+        second_table = self.client("ec2", "us-west-2", KEY2).describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [second]}])["RouteTables"][0]["RouteTableId"]
+        # A configured VPC of account 2 without any peering (never applied) tells its account through
+        # DescribeVpcs, and its profile then reaches both removed VPCs.
+        unpeered, _ = self.make_vpc("us-west-2", "10.5.0.0/16", key=KEY2)
+        self.write(dict(config, agent_vpcs=[config["agent_vpcs"][0],
+                                            {"region": "us-west-2", "vpc_id": unpeered, "profile": "agents"}]))
+        through_unpeered = self.expect(self.provision("destroy"), 4, " in %s\n" % second_table)
+        self.assertNotIn("no profile", through_unpeered.stdout)
+
         # With account 2's other VPC still configured, its profile reaches the removed one too.
         config["agent_vpcs"] = [a for a in config["agent_vpcs"] if a["vpc_id"] != second]
         self.write(config)
-        second_table = self.client("ec2", "us-west-2", KEY2).describe_route_tables(
-            Filters=[{"Name": "vpc-id", "Values": [second]}])["RouteTables"][0]["RouteTableId"]
         planned = self.expect(self.provision("destroy"), 4, "delete  route 10.1.0.0/16 -> pcx-")
         self.assertIn(" in %s\n" % second_table, planned.stdout)
         self.assertNotIn("no profile", planned.stdout)
